@@ -1,0 +1,342 @@
+"""The layers of TinyNet, each a small class with ``forward`` and ``backward``.
+
+The protocol, as in chapter 5 to 7 of *Deep Learning from Scratch*:
+
+* ``forward(x)`` computes the output and caches only what ``backward`` needs;
+* ``backward(dout)`` takes the gradient of the loss with respect to the
+  output, returns the gradient with respect to the input ``dx``, and stores
+  the parameter gradients as ``dW`` and ``db``;
+* no layer modifies an array passed to it.
+
+Images are channels first everywhere: ``(N, C, H, W)``. float32 and float64
+inputs keep their dtype; integer inputs are computed in float64.
+"""
+
+import numpy as np
+
+from ._checks import (
+    as_float_array,
+    check_finite,
+    check_int,
+    check_labels,
+)
+from .im2col import col2im, conv_output_size, im2col, pad_images, window_slice
+
+__all__ = ["Convolution", "Relu", "FullyConnected", "MaxPool", "SoftmaxWithLoss"]
+
+_IMAGE_FIX = (
+    "A single image of shape (H, W) becomes a batch with x[None, None]; "
+    "a batch of grey images (N, H, W) with x[:, None]."
+)
+
+
+def _check_dout(dout, expected_shape, layer):
+    """``dout`` must match the shape of the layer's last output."""
+    if expected_shape is None:
+        raise RuntimeError(f"{layer}.backward was called before {layer}.forward.")
+    dout = as_float_array("dout", dout)
+    if dout.shape != expected_shape:
+        raise ValueError(
+            f"dout must have the shape of {layer}'s output {expected_shape}; "
+            f"got {dout.shape}."
+        )
+    return dout
+
+
+class Convolution:
+    """2-D convolution (strictly, cross-correlation) with bias.
+
+    ``out[n, f, oh, ow] = b[f] + sum_{c, i, j} W[f, c, i, j] *
+    x_padded[n, c, oh * stride + i, ow * stride + j]``
+
+    Parameters
+    ----------
+    W : ndarray of shape (F, C, KH, KW)
+        F filters, each spanning all C input channels.
+    b : ndarray of shape (F,)
+    stride : int, default 1
+        Step between neighbouring windows (>= 1).
+    pad : int, default 0
+        Zeros added on each side of H and W (>= 0).
+
+    Notes
+    -----
+    Output size: ``OH = (H + 2 pad - KH) // stride + 1`` (likewise ``OW``).
+    The layer keeps references to ``W`` and ``b`` (an optimiser that updates
+    them in place updates the layer too) and never writes to them.
+    """
+
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W = as_float_array(
+            "W", W, ndim=4, shape_hint="(F, C, KH, KW)",
+            fix="A single 3x3 filter on a grey image has shape (1, 1, 3, 3).",
+        )
+        F = self.W.shape[0]
+        self.b = as_float_array("b", b, ndim=1, shape_hint=f"({F},)")
+        if self.b.shape != (F,):
+            raise ValueError(
+                f"b must have one bias per filter: expected shape ({F},) "
+                f"because W has {F} filters (W.shape = {self.W.shape}); "
+                f"got {self.b.shape}."
+            )
+        self.stride = check_int("stride", stride, minimum=1)
+        self.pad = check_int("pad", pad, minimum=0)
+        self.dW = None
+        self.db = None
+        self._x_shape = None
+        self._col = None
+        self._out_shape = None
+
+    def forward(self, x):
+        """Convolve ``x`` of shape (N, C, H, W) to shape (N, F, OH, OW)."""
+        x = as_float_array("x", x, ndim=4, shape_hint="(N, C, H, W)", fix=_IMAGE_FIX)
+        N, C, H, W = x.shape
+        F, C_w, KH, KW = self.W.shape
+        if C != C_w:
+            raise ValueError(
+                f"x has {C} channels (x.shape = {x.shape}) but the filters W "
+                f"expect {C_w} (W.shape = {self.W.shape}). The channel axis of x "
+                f"is axis 1: did you mean x.transpose(0, 3, 1, 2) for (N, H, W, C) data?"
+            )
+        if KH > H + 2 * self.pad or KW > W + 2 * self.pad:
+            raise ValueError(
+                f"the kernel ({KH}x{KW}) is larger than the padded input "
+                f"({H + 2 * self.pad}x{W + 2 * self.pad}: {H}x{W} with pad={self.pad}). "
+                f"Use a smaller kernel or a larger pad."
+            )
+        dtype = np.result_type(x.dtype, self.W.dtype)
+        OH = conv_output_size(H, KH, self.stride, self.pad)
+        OW = conv_output_size(W, KW, self.stride, self.pad)
+
+        col = im2col(x.astype(dtype, copy=False), KH, KW, self.stride, self.pad)  # (C*KH*KW, N*OH*OW)
+        out = self.W.reshape(F, -1).astype(dtype, copy=False) @ col               # (F, N*OH*OW)
+        out += self.b.astype(dtype, copy=False)[:, None]
+        out = out.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)                     # (N, F, OH, OW)
+
+        self._x_shape = x.shape
+        self._col = col
+        self._out_shape = out.shape
+        return out
+
+    def backward(self, dout):
+        """Return dx of shape (N, C, H, W); store dW (F, C, KH, KW) and db (F,)."""
+        dout = _check_dout(dout, self._out_shape, "Convolution")
+        F, C, KH, KW = self.W.shape
+        dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1)   # (F, N*OH*OW)
+        dtype = self._col.dtype
+        dout_mat = dout_mat.astype(dtype, copy=False)
+
+        self.dW = (dout_mat @ self._col.T).reshape(self.W.shape).astype(self.W.dtype, copy=False)
+        self.db = dout_mat.sum(axis=1).astype(self.b.dtype, copy=False)
+        dcol = self.W.reshape(F, -1).astype(dtype, copy=False).T @ dout_mat  # (C*KH*KW, N*OH*OW)
+        return col2im(dcol, self._x_shape, KH, KW, self.stride, self.pad)
+
+
+class Relu:
+    """Rectified linear unit: ``out = max(x, 0)``, gradient 1 where x > 0, else 0."""
+
+    def __init__(self):
+        self._mask = None
+
+    def forward(self, x):
+        """Apply ReLU element-wise; any shape."""
+        x = as_float_array("x", x)
+        self._mask = x > 0
+        return np.where(self._mask, x, x.dtype.type(0))
+
+    def backward(self, dout):
+        """Pass the gradient through where the input was positive."""
+        dout = _check_dout(dout, None if self._mask is None else self._mask.shape, "Relu")
+        return np.where(self._mask, dout, dout.dtype.type(0))
+
+
+class FullyConnected:
+    """Affine layer ``out = x_flat @ W + b``.
+
+    Parameters
+    ----------
+    W : ndarray of shape (in_features, out_features)
+    b : ndarray of shape (out_features,)
+
+    Notes
+    -----
+    An input with more than two axes, such as (N, C, H, W), is flattened per
+    sample to (N, C * H * W) in C order; ``backward`` returns ``dx`` in the
+    input's original shape.
+    """
+
+    def __init__(self, W, b):
+        self.W = as_float_array(
+            "W", W, ndim=2, shape_hint="(in_features, out_features)",
+            fix="For 64 inputs and 10 classes W has shape (64, 10).",
+        )
+        out_features = self.W.shape[1]
+        self.b = as_float_array("b", b, ndim=1, shape_hint=f"({out_features},)")
+        if self.b.shape != (out_features,):
+            raise ValueError(
+                f"b must have one bias per output: expected shape ({out_features},) "
+                f"because W has shape {self.W.shape}; got {self.b.shape}."
+            )
+        self.dW = None
+        self.db = None
+        self._x_flat = None
+        self._x_shape = None
+
+    def forward(self, x):
+        """Return ``x_flat @ W + b`` of shape (N, out_features)."""
+        x = as_float_array("x", x)
+        if x.ndim < 2:
+            raise ValueError(
+                f"x must have a batch axis: shape (N, in_features) or (N, C, H, W); "
+                f"got shape {x.shape}. A single sample becomes a batch with x[None]."
+            )
+        N = x.shape[0]
+        x_flat = x.reshape(N, -1)  # (N, D)
+        D = x_flat.shape[1]
+        if D != self.W.shape[0]:
+            raise ValueError(
+                f"x has {D} features per sample (x.shape = {x.shape}) but W expects "
+                f"{self.W.shape[0]} (W.shape = {self.W.shape}). Make W's first "
+                f"axis {D}, or check the input size of the layers before this one."
+            )
+        self._x_flat = x_flat
+        self._x_shape = x.shape
+        return x_flat @ self.W + self.b
+
+    def backward(self, dout):
+        """Return dx in the input's shape; store dW and db."""
+        expected = None if self._x_flat is None else (self._x_flat.shape[0], self.W.shape[1])
+        dout = _check_dout(dout, expected, "FullyConnected")
+        self.dW = (self._x_flat.T @ dout).astype(self.W.dtype, copy=False)
+        self.db = dout.sum(axis=0).astype(self.b.dtype, copy=False)
+        return (dout @ self.W.T).reshape(self._x_shape)
+
+
+class MaxPool:
+    """Max pooling over ``pool_h x pool_w`` windows.
+
+    Parameters
+    ----------
+    pool_h, pool_w : int
+        Window height and width.
+    stride : int, default 1
+    pad : int, default 0
+        Padding on each side; padded cells hold -inf, so they never win.
+        Must be smaller than the window, so every window sees real input.
+
+    Notes
+    -----
+    Output size: ``OH = (H + 2 pad - pool_h) // stride + 1``: leftover rows and
+    columns that do not fill a window are dropped, as in every major framework.
+    When several cells tie for the maximum, the gradient goes to the first of
+    them in row-major order.
+    """
+
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        self.pool_h = check_int("pool_h", pool_h, minimum=1)
+        self.pool_w = check_int("pool_w", pool_w, minimum=1)
+        self.stride = check_int("stride", stride, minimum=1)
+        self.pad = check_int("pad", pad, minimum=0)
+        if self.pad >= self.pool_h or self.pad >= self.pool_w:
+            raise ValueError(
+                f"pad must be smaller than the pooling window ({self.pool_h}x{self.pool_w}) "
+                f"so that no window is all padding; got pad={self.pad}."
+            )
+        self._argmax = None
+        self._x_shape = None
+
+    def forward(self, x):
+        """Pool ``x`` of shape (N, C, H, W) to (N, C, OH, OW)."""
+        x = as_float_array("x", x, ndim=4, shape_hint="(N, C, H, W)", fix=_IMAGE_FIX)
+        N, C, H, W = x.shape
+        if self.pool_h > H + 2 * self.pad or self.pool_w > W + 2 * self.pad:
+            raise ValueError(
+                f"the pooling window ({self.pool_h}x{self.pool_w}) is larger than "
+                f"the padded input ({H + 2 * self.pad}x{W + 2 * self.pad})."
+            )
+        OH = conv_output_size(H, self.pool_h, self.stride, self.pad)
+        OW = conv_output_size(W, self.pool_w, self.stride, self.pad)
+        xp = pad_images(x, self.pad, value=-np.inf)
+
+        # Visit the window offsets in row-major order; a strict ">" keeps the
+        # first maximum when values tie.
+        out = xp[window_slice(0, 0, self.stride, OH, OW)].copy()
+        argmax = np.zeros(out.shape, dtype=np.int16)
+        for k in range(1, self.pool_h * self.pool_w):
+            i, j = divmod(k, self.pool_w)
+            candidate = xp[window_slice(i, j, self.stride, OH, OW)]
+            better = candidate > out
+            np.copyto(out, candidate, where=better)
+            argmax[better] = k
+        self._argmax = argmax
+        self._x_shape = x.shape
+        return out
+
+    def backward(self, dout):
+        """Send each output gradient to the input cell that won its window."""
+        expected = None if self._argmax is None else self._argmax.shape
+        dout = _check_dout(dout, expected, "MaxPool")
+        N, C, H, W = self._x_shape
+        OH, OW = dout.shape[2:]
+        dxp = np.zeros((N, C, H + 2 * self.pad, W + 2 * self.pad), dtype=dout.dtype)
+        zero = dout.dtype.type(0)
+        for k in range(self.pool_h * self.pool_w):
+            i, j = divmod(k, self.pool_w)
+            dxp[window_slice(i, j, self.stride, OH, OW)] += np.where(self._argmax == k, dout, zero)
+        return dxp[:, :, self.pad:self.pad + H, self.pad:self.pad + W]
+
+
+class SoftmaxWithLoss:
+    """Softmax followed by the mean cross-entropy loss over the batch.
+
+    ``y = softmax(x)`` row by row, ``loss = -mean_n log y[n, t[n]]``, and the
+    gradient with respect to the scores is ``(y - onehot(t)) / N``.
+    """
+
+    def __init__(self):
+        self.loss = None
+        self.y = None
+        self._t = None
+
+    def forward(self, x, t):
+        """Return the mean cross-entropy of scores ``x`` against labels ``t``.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, K)
+            Class scores (logits).
+        t : ndarray of shape (N,) with integer labels in [0, K), or
+            ndarray of shape (N, K) with one-hot rows.
+
+        Returns
+        -------
+        loss : float
+        """
+        x = as_float_array(
+            "x", x, ndim=2, shape_hint="(N, K) of class scores",
+            fix="Flatten the scores to (N, K) first.",
+        )
+        labels, _ = check_labels("t", t, x.shape[0], x.shape[1])
+        # Subtracting each row's maximum leaves softmax unchanged and keeps
+        # exp() from overflowing; log-sum-exp gives log y without log(0).
+        shifted = x - x.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        sum_exp = exp.sum(axis=1, keepdims=True)
+        self.y = exp / sum_exp
+        rows = np.arange(x.shape[0])
+        log_y_true = shifted[rows, labels] - np.log(sum_exp[:, 0])
+        self.loss = float(-log_y_true.mean()) if len(labels) else 0.0
+        self._t = labels
+        return self.loss
+
+    def backward(self, dout=1):
+        """Return dx = dout * (y - onehot(t)) / N of shape (N, K)."""
+        if self.y is None:
+            raise RuntimeError("SoftmaxWithLoss.backward was called before forward.")
+        N = self.y.shape[0]
+        dx = self.y.copy()
+        dx[np.arange(N), self._t] -= 1
+        dx /= N
+        if not (np.isscalar(dout) and dout == 1):
+            dx *= np.asarray(dout, dtype=dx.dtype)
+        return dx

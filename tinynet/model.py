@@ -1,0 +1,292 @@
+"""TinyNet: two convolution blocks and a classifier, and one SGD step on it.
+
+::
+
+    x (N, C, H, W)
+    -> conv1 (3x3, pad 1) -> ReLU -> max pool 2x2/2
+    -> conv2 (3x3, pad 1) -> ReLU -> max pool 2x2/2
+    -> fully connected -> softmax with cross-entropy loss
+"""
+
+import numpy as np
+
+from ._checks import as_float_array, check_int, check_number
+from .im2col import conv_output_size
+from .layers import Convolution, FullyConnected, MaxPool, Relu, SoftmaxWithLoss
+from .optim import SGD
+
+PARAM_NAMES = ("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc", "b_fc")
+
+
+class TinyNet:
+    """The course exercise's network, with the exercise's constructor.
+
+    Parameters
+    ----------
+    W_conv1 : ndarray of shape (F1, C, KH1, KW1)
+    b_conv1 : ndarray of shape (F1,)
+    W_conv2 : ndarray of shape (F2, F1, KH2, KW2)
+    b_conv2 : ndarray of shape (F2,)
+    W_fc : ndarray of shape (F2 * H4 * W4, K)
+        ``H4`` and ``W4`` are the height and width after the second pool.
+    b_fc : ndarray of shape (K,)
+
+    The layers keep references to the arrays passed in and never write to
+    them; :func:`tinynet.train` trains on copies.
+    """
+
+    def __init__(self, W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc):
+        self.conv1 = Convolution(W_conv1, b_conv1, stride=1, pad=1)
+        self.relu1 = Relu()
+        self.pool1 = MaxPool(2, 2, stride=2, pad=0)
+        self.conv2 = Convolution(W_conv2, b_conv2, stride=1, pad=1)
+        self.relu2 = Relu()
+        self.pool2 = MaxPool(2, 2, stride=2, pad=0)
+        self.fc = FullyConnected(W_fc, b_fc)
+        self.loss = SoftmaxWithLoss()
+        if self.conv2.W.shape[1] != self.conv1.W.shape[0]:
+            raise ValueError(
+                f"W_conv2 must take the {self.conv1.W.shape[0]} channels that "
+                f"conv1 produces: expected shape (F2, {self.conv1.W.shape[0]}, KH, KW); "
+                f"got {self.conv2.W.shape}."
+            )
+        if self.fc.W.shape[1] != self.fc.b.shape[0]:  # pragma: no cover - checked by the layer
+            raise ValueError("W_fc and b_fc disagree on the number of classes.")
+
+    @property
+    def layers(self):
+        """The layers in order, as (name, layer) pairs."""
+        return [
+            ("conv1", self.conv1), ("relu1", self.relu1), ("pool1", self.pool1),
+            ("conv2", self.conv2), ("relu2", self.relu2), ("pool2", self.pool2),
+            ("fc", self.fc),
+        ]
+
+    @property
+    def params(self):
+        """The six parameter arrays by name (the arrays themselves, not copies)."""
+        return {
+            "W_conv1": self.conv1.W, "b_conv1": self.conv1.b,
+            "W_conv2": self.conv2.W, "b_conv2": self.conv2.b,
+            "W_fc": self.fc.W, "b_fc": self.fc.b,
+        }
+
+    @property
+    def grads(self):
+        """The gradients from the last :meth:`backward`, by parameter name."""
+        return dict(zip(PARAM_NAMES, self._grad_tuple()))
+
+    def _grad_tuple(self):
+        return (self.conv1.dW, self.conv1.db, self.conv2.dW, self.conv2.db,
+                self.fc.dW, self.fc.db)
+
+    def scores(self, x):
+        """Class scores (logits) of shape (N, K) for images ``x`` of shape (N, C, H, W)."""
+        out = x
+        for _, layer in self.layers:
+            out = layer.forward(out)
+        return out
+
+    def forward(self, x, t):
+        """Run the network and the loss.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, C, H, W)
+        t : ndarray of shape (N,) of integer labels, or (N, K) one-hot rows
+
+        Returns
+        -------
+        scores : ndarray of shape (N, K)
+        loss : float
+            Mean cross-entropy over the batch (no weight-decay term).
+        """
+        scores = self.scores(x)
+        loss = self.loss.forward(scores, t)
+        return scores, loss
+
+    def backward(self):
+        """Backpropagate from the loss of the last :meth:`forward`.
+
+        Returns
+        -------
+        tuple of ndarray
+            ``(dW_conv1, db_conv1, dW_conv2, db_conv2, dW_fc, db_fc)``.
+        """
+        dout = self.loss.backward(1)
+        for _, layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return self._grad_tuple()
+
+    def predict(self, x, batch_size=256):
+        """Class scores of shape (N, K), computed ``batch_size`` samples at a time."""
+        x = as_float_array("x", x, ndim=4, shape_hint="(N, C, H, W)")
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        K = self.fc.W.shape[1]
+        if len(x) == 0:
+            return np.zeros((0, K), dtype=np.result_type(x, self.fc.W))
+        return np.concatenate(
+            [self.scores(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        )
+
+    def classify(self, x, batch_size=256):
+        """Predicted class indices of shape (N,)."""
+        return self.predict(x, batch_size).argmax(axis=1)
+
+    def evaluate(self, x, t, batch_size=256):
+        """Mean cross-entropy loss and accuracy over all of ``x``, in batches.
+
+        Returns
+        -------
+        loss : float
+        accuracy : float in [0, 1]
+        """
+        x = as_float_array("x", x, ndim=4, shape_hint="(N, C, H, W)")
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        N = len(x)
+        if N == 0:
+            raise ValueError("x must hold at least one sample to evaluate.")
+        t = np.asarray(t)
+        if len(t) != N:
+            raise ValueError(f"t must have one label per sample: expected {N}, got {len(t)}.")
+        total_loss, correct = 0.0, 0
+        for i in range(0, N, batch_size):
+            scores, loss = self.forward(x[i:i + batch_size], t[i:i + batch_size])
+            labels = self.loss._t
+            total_loss += loss * len(labels)
+            correct += int(np.sum(scores.argmax(axis=1) == labels))
+        return total_loss / N, correct / N
+
+    def accuracy(self, x, t, batch_size=256):
+        """Fraction of samples whose highest score is the true class.
+
+        ``t`` may be integer labels (N,) or one-hot rows (N, K).
+        """
+        return self.evaluate(x, t, batch_size)[1]
+
+
+def output_shapes(input_shape, params):
+    """Shape of one sample after each layer, for a table of the network.
+
+    Parameters
+    ----------
+    input_shape : tuple (C, H, W)
+    params : dict of str to ndarray
+        The six TinyNet parameters.
+
+    Returns
+    -------
+    list of (layer name, output shape without the batch axis, parameter count)
+    """
+    C, H, W = input_shape
+    rows = [("input", (C, H, W), 0)]
+    for conv, pool in (("conv1", "pool1"), ("conv2", "pool2")):
+        Wc, bc = params[f"W_{conv}"], params[f"b_{conv}"]
+        F, _, KH, KW = Wc.shape
+        H, W = conv_output_size(H, KH, 1, 1), conv_output_size(W, KW, 1, 1)
+        rows.append((conv, (F, H, W), Wc.size + bc.size))
+        rows.append((f"relu{conv[-1]}", (F, H, W), 0))
+        H, W = conv_output_size(H, 2, 2, 0), conv_output_size(W, 2, 2, 0)
+        rows.append((pool, (F, H, W), 0))
+    K = params["W_fc"].shape[1]
+    rows.append(("fc", (K,), params["W_fc"].size + params["b_fc"].size))
+    return rows
+
+
+def init_params(input_shape=(1, 8, 8), conv1_filters=8, conv2_filters=16,
+                num_classes=10, kernel_size=3, rng=0, dtype=np.float64):
+    """He-initialised parameters for TinyNet.
+
+    Weights are drawn from a normal distribution with standard deviation
+    ``sqrt(2 / fan_in)`` (He et al., 2015), which keeps the scale of
+    activations steady through ReLU layers; biases start at zero.
+
+    Parameters
+    ----------
+    input_shape : tuple (C, H, W), default (1, 8, 8)
+    conv1_filters, conv2_filters : int
+    num_classes : int
+    kernel_size : int, default 3
+        Side of the square convolution kernels (odd, so pad 1 keeps the size
+        for 3x3).
+    rng : int or numpy.random.Generator, default 0
+    dtype : numpy dtype, default float64
+
+    Returns
+    -------
+    dict of str to ndarray
+        Keys ``W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc``.
+    """
+    if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 3):
+        raise ValueError(
+            f"input_shape must be (C, H, W), e.g. (1, 8, 8); got {input_shape!r}."
+        )
+    C, H, W = (check_int(f"input_shape[{i}]", v, minimum=1) for i, v in enumerate(input_shape))
+    F1 = check_int("conv1_filters", conv1_filters, minimum=1)
+    F2 = check_int("conv2_filters", conv2_filters, minimum=1)
+    K = check_int("num_classes", num_classes, minimum=2)
+    KS = check_int("kernel_size", kernel_size, minimum=1)
+    if np.dtype(dtype).kind != "f":
+        raise TypeError(f"dtype must be a float type such as np.float32; got {dtype!r}.")
+    if isinstance(rng, np.random.Generator):
+        generator = rng
+    else:
+        generator = np.random.default_rng(check_int("rng", rng, minimum=0))
+
+    H1, W1 = conv_output_size(H, KS, 1, 1), conv_output_size(W, KS, 1, 1)
+    H2, W2 = conv_output_size(H1, 2, 2, 0), conv_output_size(W1, 2, 2, 0)
+    H3, W3 = conv_output_size(H2, KS, 1, 1), conv_output_size(W2, KS, 1, 1)
+    H4, W4 = conv_output_size(H3, 2, 2, 0), conv_output_size(W3, 2, 2, 0)
+    if min(H1, W1, H2, W2, H3, W3, H4, W4) < 1:
+        raise ValueError(
+            f"input_shape {tuple(input_shape)} is too small for two conv + pool "
+            f"blocks; each side must be at least 4 pixels."
+        )
+    fc_in = F2 * H4 * W4
+
+    def he(shape, fan_in):
+        return (generator.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+
+    return {
+        "W_conv1": he((F1, C, KS, KS), C * KS * KS),
+        "b_conv1": np.zeros(F1, dtype=dtype),
+        "W_conv2": he((F2, F1, KS, KS), F1 * KS * KS),
+        "b_conv2": np.zeros(F2, dtype=dtype),
+        "W_fc": he((fc_in, K), fc_in),
+        "b_fc": np.zeros(K, dtype=dtype),
+    }
+
+
+def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
+                   x, t, learning_rate, weight_decay):
+    """One SGD step on TinyNet: the course exercise.
+
+    Builds a :class:`TinyNet`, runs forward and backward on the batch, and
+    for every parameter returns ``p - learning_rate * (dL/dp + weight_decay * p)``.
+    The L2 term ``(1/2) * weight_decay * sum(p ** 2)`` is not added to the loss;
+    its gradient ``weight_decay * p`` is added to every parameter's gradient,
+    biases included. The arrays passed in are not modified.
+
+    Parameters
+    ----------
+    W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc : ndarray
+        See :class:`TinyNet`.
+    x : ndarray of shape (N, C, H, W)
+    t : ndarray of shape (N,) of integer labels, or (N, K) one-hot rows
+    learning_rate : float (>= 0)
+    weight_decay : float (>= 0)
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)`` after the step.
+    """
+    optimizer = SGD(learning_rate=learning_rate, weight_decay=weight_decay, decay_biases=True)
+    given = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
+    arrays = [as_float_array(name, p) for name, p in zip(PARAM_NAMES, given)]
+    params = dict(zip(PARAM_NAMES, (np.array(p, copy=True) for p in arrays)))
+    net = TinyNet(**params)
+    net.forward(x, t)
+    grads = dict(zip(PARAM_NAMES, net.backward()))
+    optimizer.step(params, grads)
+    return tuple(params[name] for name in PARAM_NAMES)

@@ -1,0 +1,195 @@
+"""The training loop: epochs of shuffled minibatches, SGD, and a history.
+
+An *iteration* is one SGD step on one minibatch. An *epoch* is one pass over
+the training set: the samples are shuffled, cut into minibatches of
+``batch_size`` (the last one may be smaller), and every sample is used once.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import NonFiniteError, as_float_array, check_int, check_labels
+from .model import PARAM_NAMES, TinyNet
+from .optim import SGD
+
+
+@dataclass
+class History:
+    """What happened during :func:`train`.
+
+    Per iteration: ``iteration_loss`` (data loss of the minibatch, before
+    the step). Per epoch, starting with epoch 0 = before training:
+    ``epoch``, ``train_loss`` (data loss on the whole training set),
+    ``penalty`` (the weight-decay term ``(1/2) lambda sum w^2``, reported
+    separately and not included in ``train_loss``), ``train_accuracy``,
+    ``val_loss`` and ``val_accuracy`` (empty without validation data).
+    ``diverged`` is set, with ``message``, when the loss stopped being finite.
+    """
+
+    iterations_per_epoch: int = 0
+    iteration_loss: list = field(default_factory=list)
+    epoch: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    penalty: list = field(default_factory=list)
+    train_accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    diverged: bool = False
+    message: str = ""
+
+    @property
+    def has_validation(self):
+        return bool(self.val_loss)
+
+    def summary(self):
+        """One line with the last epoch's figures."""
+        if not self.epoch:
+            return "no epochs recorded"
+        parts = [
+            f"epoch {self.epoch[-1]}",
+            f"train loss {self.train_loss[-1]:.4f}",
+            f"train accuracy {self.train_accuracy[-1]:.3f}",
+        ]
+        if self.has_validation:
+            parts += [f"val loss {self.val_loss[-1]:.4f}",
+                      f"val accuracy {self.val_accuracy[-1]:.3f}"]
+        line = ", ".join(parts)
+        return f"{line} (stopped: {self.message})" if self.diverged else line
+
+
+def minibatches(n_samples, batch_size, rng):
+    """Index arrays for one epoch: a fresh shuffle cut into batches.
+
+    Every index in ``range(n_samples)`` appears exactly once; the last batch
+    holds the remainder when ``batch_size`` does not divide ``n_samples``.
+    """
+    order = rng.permutation(n_samples)
+    return [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
+
+
+def _progress_bar(total, enabled, description):
+    """A tqdm bar (a widget in notebooks, text in a terminal), or None."""
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit="batch", leave=True)
+
+
+def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
+          batch_size=32, learning_rate=0.1, weight_decay=0.0, decay_biases=True,
+          seed=0, progress=False, callback=None, eval_batch_size=512):
+    """Train TinyNet with minibatch SGD and L2 weight decay.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        Initial parameters, e.g. from :func:`tinynet.init_params`. They are
+        copied, never modified.
+    x_train : ndarray of shape (N, C, H, W)
+    t_train : ndarray of shape (N,) of integer labels, or (N, K) one-hot
+    x_val, t_val : optional validation data, same layout
+    epochs : int (>= 1)
+    batch_size : int (>= 1)
+    learning_rate, weight_decay : float (>= 0)
+    decay_biases : bool, default True
+        Decay biases as well as weights (the course exercise does).
+    seed : int or numpy.random.Generator
+        Drives the shuffling; the same seed gives the same numbers, bit for bit.
+    progress : bool, default False
+        Show a progress bar (a widget in Jupyter, text in a terminal).
+    callback : callable, optional
+        Called as ``callback(history)`` after each epoch (for live plots).
+    eval_batch_size : int
+        Batch size of the per-epoch evaluation passes.
+
+    Returns
+    -------
+    net : TinyNet
+        The trained network (it owns copies of the parameters).
+    history : History
+    """
+    missing = [name for name in PARAM_NAMES if name not in params]
+    if missing:
+        raise ValueError(
+            f"params is missing {missing}; build it with tinynet.init_params(...)."
+        )
+    x_train = as_float_array("x_train", x_train, ndim=4, shape_hint="(N, C, H, W)")
+    N = len(x_train)
+    if N == 0:
+        raise ValueError("x_train must hold at least one sample.")
+    n_classes = np.shape(params["W_fc"])[-1]
+    check_labels("t_train", t_train, N, n_classes)
+    has_val = x_val is not None or t_val is not None
+    if has_val:
+        if x_val is None or t_val is None:
+            raise ValueError("Pass both x_val and t_val, or neither.")
+        x_val = as_float_array("x_val", x_val, ndim=4, shape_hint="(N, C, H, W)")
+        check_labels("t_val", t_val, len(x_val), n_classes)
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    optimizer = SGD(learning_rate, weight_decay, decay_biases)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
+        check_int("seed", seed, minimum=0))
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable; got {callback!r}.")
+
+    t_train = np.asarray(t_train)
+    net = TinyNet(**{name: np.array(params[name], copy=True) for name in PARAM_NAMES})
+    weights = net.params
+    history = History(iterations_per_epoch=-(-N // batch_size))
+
+    def record(epoch):
+        loss, acc = net.evaluate(x_train, t_train, eval_batch_size)
+        history.epoch.append(epoch)
+        history.train_loss.append(loss)
+        history.train_accuracy.append(acc)
+        history.penalty.append(optimizer.penalty(weights))
+        if has_val:
+            loss, acc = net.evaluate(x_val, t_val, eval_batch_size)
+            history.val_loss.append(loss)
+            history.val_accuracy.append(acc)
+
+    def stop(epoch, iteration, loss):
+        history.diverged = True
+        history.message = (
+            f"the loss became {loss} at epoch {epoch}, iteration {iteration}: "
+            f"training diverged. The learning rate {optimizer.learning_rate:g} is "
+            f"probably too large; try a smaller one such as {optimizer.learning_rate / 10:g}."
+        )
+        warnings.warn(history.message, RuntimeWarning, stacklevel=3)
+
+    bar = _progress_bar(epochs * history.iterations_per_epoch, progress, "training")
+    # Large learning rates overflow on purpose in the lessons; the divergence
+    # guard below reports it, so numpy's own warnings would only add noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        record(0)
+        try:
+            for epoch in range(1, epochs + 1):
+                for iteration, batch in enumerate(minibatches(N, batch_size, rng), 1):
+                    try:
+                        _, loss = net.forward(x_train[batch], t_train[batch])
+                    except NonFiniteError:  # parameters or activations overflowed
+                        loss = float("nan")
+                    if not np.isfinite(loss):
+                        stop(epoch, iteration, loss)
+                        return net, history
+                    history.iteration_loss.append(loss)
+                    net.backward()
+                    optimizer.step(weights, net.grads)
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+                try:
+                    record(epoch)
+                except NonFiniteError:
+                    stop(epoch, history.iterations_per_epoch, float("nan"))
+                    return net, history
+                if callback is not None:
+                    callback(history)
+        finally:
+            if bar is not None:
+                bar.close()
+    return net, history

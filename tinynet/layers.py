@@ -333,10 +333,18 @@ class SoftmaxWithLoss:
         """Return dx = dout * (y - onehot(t)) / N of shape (N, K)."""
         if self.y is None:
             raise RuntimeError("SoftmaxWithLoss.backward was called before forward.")
+        # The loss is a scalar, so dout must be one too: an array would
+        # broadcast silently against (N, K), and a string would be parsed.
+        dout = as_float_array("dout", dout)
+        if dout.ndim != 0:
+            raise ValueError(
+                f"dout must be a scalar (the gradient of the scalar loss, usually 1); "
+                f"got shape {dout.shape}."
+            )
         N = self.y.shape[0]
         dx = self.y.copy()
         dx[np.arange(N), self._t] -= 1
         dx /= N
-        if not (np.isscalar(dout) and dout == 1):
-            dx *= np.asarray(dout, dtype=dx.dtype)
+        if dout != 1:
+            dx *= dout.astype(dx.dtype)
         return dx

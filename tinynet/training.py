@@ -25,7 +25,8 @@ class History:
     ``penalty`` (the weight-decay term ``(1/2) lambda sum w^2``, reported
     separately and not included in ``train_loss``), ``train_accuracy``,
     ``val_loss`` and ``val_accuracy`` (empty without validation data).
-    ``diverged`` is set, with ``message``, when the loss stopped being finite.
+    ``diverged`` is set, with ``message``, when a minibatch loss stopped
+    being finite or rose above 100 times the starting loss (and chance level).
     """
 
     iterations_per_epoch: int = 0
@@ -155,7 +156,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
     def stop(epoch, iteration, loss):
         history.diverged = True
         history.message = (
-            f"the loss became {loss} at epoch {epoch}, iteration {iteration}: "
+            f"the loss became {loss:.3g} at epoch {epoch}, iteration {iteration}: "
             f"training diverged. The learning rate {optimizer.learning_rate:g} is "
             f"probably too large; try a smaller one such as {optimizer.learning_rate / 10:g}."
         )
@@ -166,6 +167,10 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
     # guard below reports it, so numpy's own warnings would only add noise.
     with np.errstate(over="ignore", invalid="ignore"):
         record(0)
+        # In float64 a too-large step sends the loss to 1e60 and kills every
+        # ReLU long before anything overflows, so a finite loss far above the
+        # start (and above chance, log K) counts as diverged too.
+        blowup = 100.0 * max(history.train_loss[0], float(np.log(n_classes)))
         try:
             for epoch in range(1, epochs + 1):
                 for iteration, batch in enumerate(minibatches(N, batch_size, rng), 1):
@@ -173,7 +178,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
                         _, loss = net.forward(x_train[batch], t_train[batch])
                     except NonFiniteError:  # parameters or activations overflowed
                         loss = float("nan")
-                    if not np.isfinite(loss):
+                    if not np.isfinite(loss) or loss > blowup:
                         stop(epoch, iteration, loss)
                         return net, history
                     history.iteration_loss.append(loss)

@@ -1,0 +1,178 @@
+"""Plotting helpers for the course.
+
+Each helper takes data and an optional Matplotlib ``ax`` (or ``axes``),
+draws on it, and returns it. None of them changes global Matplotlib settings,
+and none calls ``pyplot.show``: a notebook shows the figure, a script saves it.
+"""
+
+import numpy as np
+
+
+def new_figure(ncols=1, nrows=1, width=4.5, height=3.4):
+    """A figure with a grid of axes, made without pyplot's global state.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : Axes or ndarray of Axes
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=True)
+    return fig, axes
+
+
+def _axes(axes, n):
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, n, figsize=(4.5 * n, 3.4), layout="constrained")
+    return np.atleast_1d(axes)
+
+
+def plot_history(history, axes=None, title=None):
+    """Loss curves (left) and accuracy curves (right) from a training run.
+
+    Parameters
+    ----------
+    history : tinynet.History
+    axes : pair of Axes, optional
+    title : str, optional
+        Put above the loss plot.
+
+    Returns
+    -------
+    ndarray of two Axes
+    """
+    ax_loss, ax_acc = _axes(axes, 2)[:2]
+    per_epoch = max(history.iterations_per_epoch, 1)
+    if history.iteration_loss:
+        steps = np.arange(1, len(history.iteration_loss) + 1) / per_epoch
+        ax_loss.plot(steps, history.iteration_loss, color="0.75", lw=0.8,
+                     label="minibatch loss")
+    ax_loss.plot(history.epoch, history.train_loss, "o-", color="C0", ms=3, label="train loss")
+    if history.has_validation:
+        ax_loss.plot(history.epoch, history.val_loss, "s-", color="C1", ms=3,
+                     label="validation loss")
+    if any(p > 0 for p in history.penalty):
+        ax_loss.plot(history.epoch, history.penalty, ":", color="C2",
+                     label="weight-decay penalty")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss")
+    if title:
+        ax_loss.set_title(title)
+    ax_loss.legend(fontsize="small")
+
+    ax_acc.plot(history.epoch, history.train_accuracy, "o-", color="C0", ms=3, label="train")
+    if history.has_validation:
+        ax_acc.plot(history.epoch, history.val_accuracy, "s-", color="C1", ms=3,
+                    label="validation")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    ax_acc.legend(fontsize="small", loc="lower right")
+    if history.diverged:
+        for ax in (ax_loss, ax_acc):
+            ax.text(0.5, 0.5, "diverged:\nlearning rate too high?",
+                    transform=ax.transAxes, ha="center", va="center",
+                    color="C3", fontsize="large")
+    return np.array([ax_loss, ax_acc])
+
+
+def plot_images(images, labels=None, predictions=None, ncols=10, axes=None, cmap="gray_r"):
+    """A grid of grey images with their labels (and predictions, red if wrong).
+
+    Parameters
+    ----------
+    images : ndarray of shape (N, 1, H, W) or (N, H, W)
+    labels, predictions : ndarray of shape (N,), optional
+    axes : ndarray of Axes with at least N entries, optional
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    images = np.asarray(images)
+    if images.ndim == 4:
+        images = images[:, 0]
+    n = len(images)
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        nrows = -(-n // ncols)
+        _, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.25 * nrows),
+                               layout="constrained")
+    axes = np.atleast_1d(axes).ravel()
+    for k, ax in enumerate(axes):
+        ax.set_axis_off()
+        if k >= n:
+            continue
+        ax.imshow(images[k], cmap=cmap, interpolation="nearest")
+        if labels is not None:
+            text, color = f"{labels[k]}", "black"
+            if predictions is not None:
+                text = f"{labels[k]} -> {predictions[k]}"
+                color = "black" if predictions[k] == labels[k] else "C3"
+            ax.set_title(text, fontsize="small", color=color)
+    return axes
+
+
+def plot_filters(W, axes=None, title=None):
+    """Draw each filter of a convolution (first input channel) as a small image.
+
+    Parameters
+    ----------
+    W : ndarray of shape (F, C, KH, KW)
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    W = np.asarray(W)
+    F = W.shape[0]
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        ncols = min(F, 8)
+        nrows = -(-F // ncols)
+        _, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.3 * nrows),
+                               layout="constrained")
+    axes = np.atleast_1d(axes).ravel()
+    limit = float(np.abs(W[:, 0]).max()) or 1.0
+    for f, ax in enumerate(axes):
+        ax.set_axis_off()
+        if f < F:
+            ax.imshow(W[f, 0], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+            ax.set_title(f"filter {f}", fontsize="x-small")
+    if title and len(axes):
+        axes[0].figure.suptitle(title)
+    return axes
+
+
+def plot_feature_maps(maps, axes=None, title=None, cmap="viridis"):
+    """Draw the channels of one sample's activations.
+
+    Parameters
+    ----------
+    maps : ndarray of shape (C, H, W)
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    maps = np.asarray(maps)
+    C = maps.shape[0]
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        ncols = min(C, 8)
+        nrows = -(-C // ncols)
+        _, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.3 * nrows),
+                               layout="constrained")
+    axes = np.atleast_1d(axes).ravel()
+    for c, ax in enumerate(axes):
+        ax.set_axis_off()
+        if c < C:
+            ax.imshow(maps[c], cmap=cmap, interpolation="nearest")
+            ax.set_title(f"channel {c}", fontsize="x-small")
+    if title and len(axes):
+        axes[0].figure.suptitle(title)
+    return axes

@@ -6,11 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: help setup lab test unit bench figures clean
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
+.PHONY: help setup lab test unit nbval notebooks figures bench clean
 
 help:
 	@echo "make lab      start JupyterLab on the course notebooks (sets up .venv first)"
 	@echo "make test     run the unit tests and the notebook checks (sets up .venv first)"
+	@echo "make notebooks  re-execute every notebook and save its outputs"
+	@echo "make figures  redraw the course figures in figures/"
 	@echo "make bench    time one training step against the loop versions"
 	@echo "make clean    remove .venv and caches"
 
@@ -29,7 +33,18 @@ lab: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
-test: unit
+nbval: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) notebooks
+
+# Unit tests and the notebooks (outputs compared, strict) in one pytest run.
+test: $(STAMP)
+	timeout 3000 $(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+notebooks: $(STAMP)
+	timeout 1200 $(BIN)/python tools/execute_notebooks.py
+
+figures: $(STAMP)
+	$(BIN)/python -m tinynet.figures figures
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train_one_iter.py

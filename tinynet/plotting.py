@@ -176,3 +176,87 @@ def plot_feature_maps(maps, axes=None, title=None, cmap="viridis"):
     if title and len(axes):
         axes[0].figure.suptitle(title)
     return axes
+
+
+def _one_axes(ax, width=4.5, height=3.4):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    return ax
+
+
+def plot_descent_path(f, path, ax=None, title=None, w_range=(-2.5, 2.5)):
+    """The curve of ``f`` with the iterates of gradient descent on it.
+
+    Parameters
+    ----------
+    f : callable
+        The function being minimised (vectorised over an array of w).
+    path : ndarray of shape (k,)
+        Iterates ``w_0, w_1, ...``.
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _one_axes(ax)
+    w = np.linspace(*w_range, 400)
+    ax.plot(w, f(w), color="0.3", lw=1.5, label="loss L(w)")
+    shown = np.asarray(path)
+    shown = shown[np.abs(shown) <= max(abs(w_range[0]), abs(w_range[1])) * 1.5]
+    if len(shown):
+        ax.plot(shown, f(shown), "-", color="C1", lw=0.8, alpha=0.7)
+        ax.scatter(shown, f(shown), c=np.arange(len(shown)), cmap="plasma", s=22,
+                   zorder=3, label="iterates (dark = early)")
+        ax.plot(shown[:1], f(shown[:1]), "o", ms=9, mfc="none", mec="C3", label="start")
+    ax.set(xlabel="w", ylabel="L(w)", xlim=w_range)
+    low = float(np.min(f(w)))
+    ax.set_ylim(low - 0.5, low + 6)
+    if title:
+        ax.set_title(title, fontsize="medium")
+    ax.legend(fontsize="small", loc="upper center")
+    return ax
+
+
+def plot_polynomial_fit(x, y, coefficients, true_curve=None, ax=None, title=None):
+    """Training points, the fitted polynomial and (optionally) the true curve.
+
+    Parameters
+    ----------
+    x, y : ndarray of shape (N,)
+    coefficients : ndarray of shape (degree + 1,)
+        Constant term first.
+    true_curve : callable, optional
+
+    Returns
+    -------
+    Axes
+    """
+    from .polynomial import predict_polynomial
+
+    ax = _one_axes(ax)
+    grid = np.linspace(np.min(x), np.max(x), 400)
+    if true_curve is not None:
+        ax.plot(grid, true_curve(grid), "--", color="0.5", label="true curve")
+    ax.plot(grid, predict_polynomial(coefficients, grid), color="C0", lw=2, label="fit")
+    ax.plot(x, y, "o", color="C1", ms=5, label="training points")
+    spread = np.ptp(y)
+    ax.set_ylim(np.min(y) - 0.4 * spread, np.max(y) + 0.4 * spread)
+    ax.set(xlabel="x", ylabel="y")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_error_versus_degree(degrees, train_mse, test_mse, ax=None, title=None):
+    """Training and test error against polynomial degree (log scale)."""
+    ax = _one_axes(ax)
+    ax.semilogy(degrees, train_mse, "o-", label="training error")
+    ax.semilogy(degrees, test_mse, "s-", label="test error")
+    ax.set(xlabel="polynomial degree", ylabel="mean squared error")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    ax.legend(fontsize="small")
+    return ax

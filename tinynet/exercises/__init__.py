@@ -1,0 +1,72 @@
+"""Check helpers for the notebooks' exercises.
+
+Each exercise in a notebook ends with a call such as
+``check_relu_forward(my_relu_forward)``: it runs the student's function on a
+few inputs, compares the answers with the package's own implementation, and
+prints ``PASS`` or raises :class:`ExerciseFailed` with a hint. The checkers
+for each lesson live in a module of this package named after the lesson.
+"""
+
+import numpy as np
+
+
+class ExerciseFailed(AssertionError):
+    """A student's answer did not match the reference."""
+
+
+def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
+    """Compare ``student(*args)`` with ``reference(*args)`` for each case.
+
+    Parameters
+    ----------
+    name : str
+        The exercise's name, shown in the verdict.
+    student, reference : callable
+        Functions of the same arguments returning an array (or a tuple of
+        arrays, compared element by element).
+    cases : list of tuple
+        Argument tuples. Each is deep-copied before each call, so a function
+        that modifies its inputs cannot affect the other one.
+    hint : str
+        Shown when the answers differ.
+
+    Returns
+    -------
+    bool
+        True (a failure raises instead).
+    """
+    if not callable(student):
+        raise TypeError(f"{name}: pass your function itself, not {student!r}.")
+    for number, args in enumerate(cases, 1):
+        expected = reference(*_copy(args))
+        try:
+            received = student(*_copy(args))
+        except Exception as error:
+            raise ExerciseFailed(
+                f"{name}: FAIL on case {number}: your function raised "
+                f"{type(error).__name__}: {error}. Hint: {hint}") from error
+        expected_parts = expected if isinstance(expected, tuple) else (expected,)
+        received_parts = received if isinstance(received, tuple) else (received,)
+        if len(received_parts) != len(expected_parts):
+            raise ExerciseFailed(
+                f"{name}: FAIL on case {number}: expected {len(expected_parts)} "
+                f"result(s), got {len(received_parts)}. Hint: {hint}")
+        for k, (got, want) in enumerate(zip(received_parts, expected_parts)):
+            got = np.asarray(got)
+            want = np.asarray(want)
+            label = f" (result {k + 1})" if len(expected_parts) > 1 else ""
+            if got.shape != want.shape:
+                raise ExerciseFailed(
+                    f"{name}: FAIL on case {number}{label}: shape {got.shape}, "
+                    f"expected {want.shape}. Hint: {hint}")
+            if not np.allclose(got, want, rtol=rtol, atol=atol):
+                worst = float(np.max(np.abs(got - want)))
+                raise ExerciseFailed(
+                    f"{name}: FAIL on case {number}{label}: values differ by up to "
+                    f"{worst:.3g}. Hint: {hint}")
+    print(f"{name}: PASS ({len(cases)} cases)")
+    return True
+
+
+def _copy(args):
+    return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)

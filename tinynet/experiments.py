@@ -1,0 +1,221 @@
+"""The experiments behind the notebooks' sliders, as plain functions.
+
+A slider only calls one of these with keyword arguments; each returns
+numbers (and draws on an ``ax`` when given one), so tests can call them for
+many values without a display, and a notebook can call them once to draw a
+static figure before the slider panel.
+"""
+
+import functools
+
+import numpy as np
+
+from ._checks import check_int, check_number
+from .datasets import load_digits_split, make_quadratic_data, quadratic_curve
+from .model import init_params
+from .polynomial import fit_polynomial, mean_squared_error, predict_polynomial
+from .training import train
+
+# ---------------------------------------------------------------------------
+# Gradient descent on a one-dimensional, non-convex function
+# ---------------------------------------------------------------------------
+
+
+def bumpy(w):
+    """A non-convex test function: ``f(w) = w**4 / 4 - w**2 + w / 2``.
+
+    It has a shallow local minimum near ``w = 1.2`` and a deeper global
+    minimum near ``w = -1.5``, with a hump in between.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    return w ** 4 / 4 - w ** 2 + w / 2
+
+
+def bumpy_gradient(w):
+    """Derivative of :func:`bumpy`: ``w**3 - 2 w + 1/2``."""
+    w = np.asarray(w, dtype=np.float64)
+    return w ** 3 - 2 * w + 0.5
+
+
+def gradient_descent(gradient, start, learning_rate, steps):
+    """Iterate ``w <- w - learning_rate * gradient(w)``.
+
+    Parameters
+    ----------
+    gradient : callable
+        Returns dL/dw at ``w``.
+    start : float
+    learning_rate : float (>= 0)
+    steps : int (>= 0)
+
+    Returns
+    -------
+    path : ndarray of shape (k + 1,)
+        ``w`` before each step; stops early (``k < steps``) if ``w`` leaves
+        the range where float64 is meaningful (|w| > 1e6), i.e. diverges.
+    """
+    w = check_number("start", start)
+    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0)
+    steps = check_int("steps", steps, minimum=0)
+    path = [w]
+    for _ in range(steps):
+        w = w - learning_rate * float(gradient(w))
+        path.append(w)
+        if not abs(w) <= 1e6:
+            break
+    return np.array(path)
+
+
+def gradient_descent_experiment(learning_rate=0.1, start=2.0, steps=30, ax=None):
+    """Run gradient descent on :func:`bumpy` and describe the outcome.
+
+    Returns
+    -------
+    dict
+        ``path`` (the iterates), ``final_w``, ``final_loss`` and ``verdict``
+        (``"converged"``, ``"still moving"`` (too slow), ``"oscillating"``
+        (steps jump back and forth), or ``"diverged"``).
+    """
+    path = gradient_descent(bumpy_gradient, start, learning_rate, steps)
+    final = path[-1]
+    steps_taken = np.diff(path[-5:])
+    if not abs(final) <= 1e6:
+        verdict = "diverged"
+    elif abs(bumpy_gradient(final)) <= 1e-3:
+        verdict = "converged"
+    elif len(steps_taken) >= 2 and np.all(steps_taken[1:] * steps_taken[:-1] < 0):
+        verdict = "oscillating"  # every step reverses the previous one
+    else:
+        verdict = "still moving"
+    if ax is not None:
+        from .plotting import plot_descent_path
+
+        plot_descent_path(bumpy, path, ax=ax,
+                          title=f"learning rate {learning_rate:g}: {verdict}")
+    return {"path": path, "final_w": float(final), "final_loss": float(bumpy(final))
+            if abs(final) <= 1e6 else float("inf"), "verdict": verdict}
+
+
+# ---------------------------------------------------------------------------
+# Training TinyNet on the bundled digits
+# ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def digits_split(seed=0):
+    """The bundled digits split into train / validation / test (cached)."""
+    return load_digits_split(seed=seed)
+
+
+def train_digits(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,
+                 train_size=None, conv1_filters=8, conv2_filters=16, seed=0,
+                 progress=False, callback=None):
+    """Train TinyNet on the bundled digits with the given settings.
+
+    Parameters
+    ----------
+    learning_rate, weight_decay : float (>= 0)
+    epochs, batch_size : int (>= 1)
+    train_size : int, optional
+        Train on only the first ``train_size`` training images (the split is
+        already shuffled), to provoke overfitting. Default: all 1,079.
+    conv1_filters, conv2_filters : int
+    seed : int
+        Seeds the initial weights and the shuffling (the split is fixed).
+
+    Returns
+    -------
+    net : TinyNet
+    history : History
+        With validation curves on the 359 validation images.
+    """
+    split = digits_split(0)
+    x, t = split.x_train, split.t_train
+    if train_size is not None:
+        train_size = check_int("train_size", train_size, minimum=1)
+        x, t = x[:train_size], t[:train_size]
+    params = init_params(x.shape[1:], conv1_filters, conv2_filters, num_classes=10, rng=seed)
+    return train(params, x, t, split.x_val, split.t_val, epochs=epochs,
+                 batch_size=batch_size, learning_rate=learning_rate,
+                 weight_decay=weight_decay, seed=seed, progress=progress,
+                 callback=callback)
+
+
+def training_summary(history):
+    """The final figures of a run as a dict of rounded numbers.
+
+    Rounded to 3 decimals so that printed values do not depend on the
+    machine's BLAS.
+    """
+    if history.diverged:
+        return {"diverged": True, "message": history.message}
+    return {
+        "diverged": False,
+        "train_loss": round(history.train_loss[-1], 3),
+        "train_accuracy": round(history.train_accuracy[-1], 3),
+        "val_loss": round(history.val_loss[-1], 3),
+        "val_accuracy": round(history.val_accuracy[-1], 3),
+        "penalty": round(history.penalty[-1], 4),
+    }
+
+
+def training_experiment(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,
+                        train_size=None, seed=0, axes=None):
+    """Train on the digits, draw the curves on ``axes`` (two Axes), return the summary."""
+    _, history = train_digits(learning_rate=learning_rate, weight_decay=weight_decay,
+                              epochs=epochs, batch_size=batch_size,
+                              train_size=train_size, seed=seed)
+    if axes is not None:
+        from .plotting import plot_history
+
+        plot_history(history, axes,
+                     title=f"learning rate {learning_rate:g}, weight decay {weight_decay:g}")
+    return training_summary(history)
+
+
+# ---------------------------------------------------------------------------
+# Polynomial fits: underfitting and overfitting
+# ---------------------------------------------------------------------------
+
+
+def polynomial_experiment(degree=2, weight_decay=0.0, n_samples=20, noise=0.1, seed=0,
+                          ax=None):
+    """Fit a polynomial to noisy samples of a parabola; report both errors.
+
+    The training set is ``make_quadratic_data(n_samples, noise, seed=seed)``;
+    the test set is 500 fresh samples from the same curve.
+
+    Returns
+    -------
+    dict
+        ``coefficients``, ``train_mse`` and ``test_mse`` (rounded to 4
+        significant digits).
+    """
+    x, y = make_quadratic_data(n_samples=n_samples, noise=noise, seed=seed)
+    x_test, y_test = make_quadratic_data(n_samples=500, noise=noise, seed=seed + 1000)
+    coefficients = fit_polynomial(x, y, degree, weight_decay=weight_decay)
+    train_mse = mean_squared_error(y, predict_polynomial(coefficients, x))
+    test_mse = mean_squared_error(y_test, predict_polynomial(coefficients, x_test))
+    if ax is not None:
+        from .plotting import plot_polynomial_fit
+
+        plot_polynomial_fit(x, y, coefficients, true_curve=quadratic_curve, ax=ax,
+                            title=f"degree {degree}, weight decay {weight_decay:g}")
+    return {"coefficients": coefficients,
+            "train_mse": float(f"{train_mse:.4g}"),
+            "test_mse": float(f"{test_mse:.4g}")}
+
+
+def error_versus_degree(degrees=range(0, 16), weight_decay=0.0, n_samples=20, noise=0.1,
+                        seed=0):
+    """Training and test error of polynomial fits of each degree.
+
+    Returns
+    -------
+    degrees, train_mse, test_mse : ndarray
+    """
+    degrees = np.array(list(degrees))
+    results = [polynomial_experiment(int(d), weight_decay, n_samples, noise, seed)
+               for d in degrees]
+    return (degrees, np.array([r["train_mse"] for r in results]),
+            np.array([r["test_mse"] for r in results]))

@@ -33,7 +33,9 @@ def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
     Returns
     -------
     bool
-        True (a failure raises instead).
+        True when every case matches; False when the student's function
+        still raises ``NotImplementedError`` (not attempted yet). A wrong
+        answer raises :class:`ExerciseFailed`.
     """
     if not callable(student):
         raise TypeError(f"{name}: pass your function itself, not {student!r}.")
@@ -41,6 +43,11 @@ def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
         expected = reference(*_copy(args))
         try:
             received = student(*_copy(args))
+        except NotImplementedError:
+            # The exercise's skeleton: the notebook still runs top to bottom.
+            print(f"{name}: not attempted yet. Replace `raise NotImplementedError` "
+                  f"with your code and run the cell again.")
+            return False
         except Exception as error:
             raise ExerciseFailed(
                 f"{name}: FAIL on case {number}: your function raised "

@@ -260,3 +260,75 @@ def plot_error_versus_degree(degrees, train_mse, test_mse, ax=None, title=None):
         ax.set_title(title, fontsize="medium")
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_grid(values, ax=None, title=None, fmt="{:g}", highlight=None, windows=(),
+              cmap="Blues"):
+    """A small matrix drawn as coloured cells, each with its value written in it.
+
+    For worked examples: an image and a filter, where a gradient goes,
+    which cells win a pooling window.
+
+    Parameters
+    ----------
+    values : ndarray of shape (H, W)
+        Non-finite entries (such as the -inf of max-pool padding) are drawn
+        grey and written as text.
+    ax : Axes, optional
+    title : str, optional
+    fmt : str, default "{:g}"
+        Format of the finite values.
+    highlight : ndarray of bool of shape (H, W), optional
+        Cells outlined in red.
+    windows : iterable of (top, left, height, width), optional
+        Rectangles outlined with dashes, one colour each (windows that
+        overlap are drawn slightly inset so that every outline shows).
+    cmap : str, default "Blues"
+
+    Returns
+    -------
+    Axes
+    """
+    import matplotlib
+    from matplotlib.patches import Rectangle
+
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(f"values must be a 2-D array (H, W); got shape {values.shape}.")
+    H, W = values.shape
+    ax = _one_axes(ax, width=0.55 * W + 0.8, height=0.55 * H + 0.6)
+    finite = np.isfinite(values)
+    low, high = (values[finite].min(), values[finite].max()) if finite.any() else (0.0, 1.0)
+    if low == high:
+        low, high = low - 1.0, high + 1.0
+    colours = matplotlib.colormaps[cmap].with_extremes(bad="0.85")
+    ax.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=low, vmax=high,
+              interpolation="nearest")
+    for r in range(H):
+        for c in range(W):
+            v = values[r, c]
+            dark = np.isfinite(v) and (v - low) / (high - low) > 0.6
+            text = fmt.format(v) if np.isfinite(v) else str(v)
+            ax.text(c, r, text, ha="center", va="center", fontsize="small",
+                    color="white" if dark else "black")
+    if highlight is not None:
+        for r, c in np.argwhere(np.asarray(highlight, dtype=bool)):
+            ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False,
+                                   edgecolor="C3", lw=2.5))
+    window_colours = ["C1", "C2", "C4", "C6", "C8", "C9"]  # not C0 (the cells) nor C3 (highlight)
+    for k, (top, left, height, width) in enumerate(windows):
+        inset = 0.06 * (k % 4)
+        ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset),
+                               width - 2 * inset, height - 2 * inset, fill=False,
+                               edgecolor=window_colours[k % len(window_colours)], lw=1.8,
+                               ls="--"))
+    ax.set_xticks(range(W))
+    ax.set_yticks(range(H))
+    ax.tick_params(length=0, labelsize="x-small")
+    ax.set_xticks(np.arange(-0.5, W), minor=True)
+    ax.set_yticks(np.arange(-0.5, H), minor=True)
+    ax.tick_params(which="minor", length=0)
+    ax.grid(which="minor", color="white", lw=1)
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return ax

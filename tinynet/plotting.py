@@ -307,7 +307,12 @@ def plot_grid(values, ax=None, title=None, fmt="{:g}", highlight=None, windows=(
     for r in range(H):
         for c in range(W):
             v = values[r, c]
-            dark = np.isfinite(v) and (v - low) / (high - low) > 0.6
+            # white text on dark cells: judge the cell's luminance, so that both
+            # ends of a diverging colour map get readable text
+            dark = False
+            if np.isfinite(v):
+                red, green, blue, _ = colours((v - low) / (high - low))
+                dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
             text = fmt.format(v) if np.isfinite(v) else str(v)
             ax.text(c, r, text, ha="center", va="center", fontsize="small",
                     color="white" if dark else "black")

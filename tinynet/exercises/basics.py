@@ -1,0 +1,306 @@
+"""Checkers for the exercises of notebooks 00 to 03.
+
+Each ``check_*`` takes the student's function, runs it and the package's own
+implementation on the same few inputs (:func:`tinynet.exercises.check_function`),
+and prints ``PASS``, prints "not attempted yet" (the skeleton still raises
+``NotImplementedError``), or raises :class:`~tinynet.exercises.ExerciseFailed`
+with a hint.
+
+===================================  =========================================
+notebook                             checkers
+===================================  =========================================
+``00_introduction``                  :func:`check_add_batch_axes`,
+                                     :func:`check_channels_first`
+``01_gradient_descent``              :func:`check_gradient_descent`,
+                                     :func:`check_numerical_derivative`,
+                                     :func:`check_numerical_gradient_descent`
+``02_fully_connected_and_relu``      :func:`check_fc_backward`,
+                                     :func:`check_relu_backward`,
+                                     :func:`check_fc_relu_fc_backward`
+``03_softmax_cross_entropy``         :func:`check_softmax`,
+                                     :func:`check_cross_entropy_loss`,
+                                     :func:`check_cross_entropy_gradient`
+===================================  =========================================
+"""
+
+import numpy as np
+
+from ..experiments import bumpy, bumpy_gradient, gradient_descent
+from ..gradcheck import numerical_gradient
+from ..layers import FullyConnected, Relu, SoftmaxWithLoss
+from . import check_function
+
+__all__ = [
+    "check_add_batch_axes",
+    "check_channels_first",
+    "check_gradient_descent",
+    "check_numerical_derivative",
+    "check_numerical_gradient_descent",
+    "check_fc_backward",
+    "check_relu_backward",
+    "check_fc_relu_fc_backward",
+    "check_softmax",
+    "check_cross_entropy_loss",
+    "check_cross_entropy_gradient",
+]
+
+
+def _generator(seed):
+    return np.random.default_rng(seed)
+
+
+# ---------------------------------------------------------------------------
+# 00: the (N, C, H, W) convention
+# ---------------------------------------------------------------------------
+
+
+def _add_batch_axes(image):
+    return np.asarray(image)[None, None]  # (H, W) -> (1, 1, H, W)
+
+
+def check_add_batch_axes(student):
+    """``student(image)``: one grey image (H, W) -> a batch of one, (1, 1, H, W)."""
+    rng = _generator(0)
+    cases = [(rng.random((8, 8)),), (rng.random((5, 7)),), (rng.random((1, 3)),)]
+    hint = ("Add two axes in front: axis 0 is the batch (N = 1) and axis 1 the "
+            "channel (C = 1); the pixels keep their (H, W) layout. Indexing with "
+            "None adds an axis of length 1.")
+    return check_function("add_batch_axes", student, _add_batch_axes, cases, hint)
+
+
+def _channels_first(x):
+    return np.transpose(x, (0, 3, 1, 2))  # (N, H, W, C) -> (N, C, H, W)
+
+
+def check_channels_first(student):
+    """``student(x)``: images (N, H, W, C) -> the same images as (N, C, H, W)."""
+    rng = _generator(1)
+    cases = [(rng.random((2, 4, 5, 3)),), (rng.random((1, 3, 3, 1)),),
+             (rng.random((3, 2, 6, 4)),)]
+    hint = ("Moving an axis is a transpose (np.transpose with the new order of the "
+            "axes), not a reshape: reshape keeps the numbers in their memory order "
+            "and mixes pixels of different channels. Output axis k is input axis "
+            "order[k].")
+    return check_function("channels_first", student, _channels_first, cases, hint)
+
+
+# ---------------------------------------------------------------------------
+# 01: gradient descent
+# ---------------------------------------------------------------------------
+
+
+def _parabola_gradient(w):
+    return 2.0 * w  # derivative of w ** 2
+
+
+def check_gradient_descent(student):
+    """``student(gradient, start, learning_rate, steps)`` -> the path of ``w``.
+
+    The path holds ``steps + 1`` values: ``start``, then ``w`` after each
+    update ``w <- w - learning_rate * gradient(w)``. Compared with
+    :func:`tinynet.experiments.gradient_descent` on runs that do not diverge.
+    """
+    cases = [
+        (bumpy_gradient, 2.0, 0.1, 10),
+        (bumpy_gradient, -2.0, 0.05, 6),
+        (_parabola_gradient, 3.0, 0.25, 5),
+        (bumpy_gradient, 0.5, 0.1, 0),
+    ]
+    hint = ("Return an array of steps + 1 numbers, start first. Each step uses the "
+            "gradient at the current w (not at start): w = w - learning_rate * "
+            "gradient(w). With steps = 0 the path is just [start].")
+    return check_function("gradient_descent", student, gradient_descent, cases, hint)
+
+
+def _central_difference(f, w, eps):
+    x = np.array([w], dtype=np.float64)
+    return float(numerical_gradient(lambda: float(f(x[0])), x, eps)[0])
+
+
+def check_numerical_derivative(student):
+    """``student(f, w, eps)`` -> the central-difference estimate of f'(w)."""
+    cases = [(bumpy, 2.0, 1e-3), (np.sin, 0.5, 1e-4), (np.exp, 1.0, 1e-2),
+             (bumpy, -1.0, 0.1)]
+    hint = ("Use the central difference (f(w + eps) - f(w - eps)) / (2 * eps), which "
+            "looks at both sides of w. The one-sided (f(w + eps) - f(w)) / eps is off "
+            "by about eps * f''(w) / 2, far more than this check allows.")
+    return check_function("numerical_derivative", student, _central_difference, cases,
+                          hint, rtol=1e-6)
+
+
+def _numerical_gradient_descent(f, start, learning_rate, steps, eps):
+    return gradient_descent(lambda w: _central_difference(f, w, eps), start, learning_rate,
+                            steps)
+
+
+def check_numerical_gradient_descent(student):
+    """``student(f, start, learning_rate, steps, eps)`` -> the path of ``w``.
+
+    Gradient descent on ``f`` itself: each step estimates f'(w) by the
+    central difference with step ``eps`` instead of calling a derivative.
+    """
+    cases = [(bumpy, 2.0, 0.1, 10, 1e-4), (np.cos, 1.0, 0.5, 8, 1e-3),
+             (bumpy, -2.0, 0.05, 5, 1e-2), (bumpy, 0.5, 0.1, 0, 1e-3)]
+    hint = ("Same loop as gradient descent, steps + 1 values with start first, but the "
+            "slope at the current w is the central difference (f(w + eps) - f(w - eps)) / "
+            "(2 * eps): you are given f, not its derivative.")
+    return check_function("numerical_gradient_descent", student,
+                          _numerical_gradient_descent, cases, hint, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# 02: fully connected layer and ReLU
+# ---------------------------------------------------------------------------
+
+
+def _fc_backward(dout, x, W):
+    layer = FullyConnected(W, np.zeros(W.shape[1]))
+    layer.forward(x)
+    dx = layer.backward(dout)
+    return dx, layer.dW, layer.db
+
+
+def _fc_cases(seed):
+    rng = _generator(seed)
+    worked_x = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0]])
+    worked_W = np.array([[1.0, 0.0], [2.0, -1.0], [0.0, 1.0]])
+    worked_dout = np.array([[1.0, 0.0], [0.0, 2.0]])
+    return [
+        (worked_dout, worked_x, worked_W),                                     # 2 x 3 -> 2 x 2
+        (rng.standard_normal((4, 3)), rng.standard_normal((4, 5)),
+         rng.standard_normal((5, 3))),                                         # D = 5, M = 3
+        (rng.standard_normal((2, 4)), rng.standard_normal((2, 2, 3, 3)),
+         rng.standard_normal((18, 4))),                                        # (N, C, H, W) input
+    ]
+
+
+def check_fc_backward(student):
+    """``student(dout, x, W)`` -> ``(dx, dW, db)`` of ``out = x_flat @ W + b``.
+
+    ``x`` may be (N, D) or (N, C, H, W); ``dx`` must have the shape of ``x``.
+    """
+    hint = ("dx = dout @ W.T reshaped back to x.shape; dW = x_flat.T @ dout with x "
+            "flattened to (N, D); db = dout summed over the batch (axis 0). Each "
+            "gradient has the shape of what it is the gradient of: dx like x, dW "
+            "like W (D, M), db like b (M,).")
+    return check_function("fc_backward", student, _fc_backward, _fc_cases(2), hint)
+
+
+def _relu_backward(dout, x):
+    layer = Relu()
+    layer.forward(x)
+    return layer.backward(dout)
+
+
+def check_relu_backward(student):
+    """``student(dout, x)`` -> ``dx`` of ``out = max(x, 0)``, any shape."""
+    rng = _generator(3)
+    x_with_zeros = np.array([[-1.0, 0.0, 2.0], [0.5, -0.0, -3.0]])
+    cases = [
+        (rng.standard_normal((3, 4)), rng.standard_normal((3, 4))),
+        (rng.standard_normal((2, 2, 3, 3)), rng.standard_normal((2, 2, 3, 3))),
+        (np.ones((2, 3)), x_with_zeros),  # at x == 0 the gradient is 0
+    ]
+    hint = ("The gradient passes where the input was positive and is 0 elsewhere "
+            "(x == 0 counts as elsewhere): keep dout where x > 0. The mask depends on "
+            "x, not on the sign of dout. Return a new array; do not modify dout.")
+    return check_function("relu_backward", student, _relu_backward, cases, hint)
+
+
+def _fc_relu_fc_backward(dout, x, W1, b1, W2, b2):
+    fc1, relu, fc2 = FullyConnected(W1, b1), Relu(), FullyConnected(W2, b2)
+    fc2.forward(relu.forward(fc1.forward(x)))
+    dh = relu.backward(fc2.backward(dout))
+    dx = fc1.backward(dh)
+    return dx, fc1.dW, fc1.db, fc2.dW, fc2.db
+
+
+def check_fc_relu_fc_backward(student):
+    """``student(dout, x, W1, b1, W2, b2)`` -> ``(dx, dW1, db1, dW2, db2)``.
+
+    The network is ``out = relu(x @ W1 + b1) @ W2 + b2`` with x of shape (N, D).
+    """
+    cases = []
+    for seed, (N, D, H, M) in enumerate([(2, 3, 4, 2), (5, 6, 8, 3), (1, 4, 3, 5)], 4):
+        rng = _generator(seed)
+        cases.append((rng.standard_normal((N, M)), rng.standard_normal((N, D)),
+                      rng.standard_normal((D, H)), rng.standard_normal(H),
+                      rng.standard_normal((H, M)), rng.standard_normal(M)))
+    hint = ("First run the forward pass and keep a = x @ W1 + b1 and h = relu(a). "
+            "Then go backward in reverse order: dW2 = h.T @ dout, db2 = dout summed "
+            "over the batch, dh = dout @ W2.T; ReLU keeps dh only where a > 0; then "
+            "the first layer's dx, dW1, db1 from that masked gradient.")
+    return check_function("fc_relu_fc_backward", student, _fc_relu_fc_backward, cases, hint)
+
+
+# ---------------------------------------------------------------------------
+# 03: softmax and cross-entropy
+# ---------------------------------------------------------------------------
+
+
+def _softmax(x):
+    layer = SoftmaxWithLoss()
+    layer.forward(x, np.zeros(len(x), dtype=np.intp))  # any labels: y does not depend on them
+    return layer.y
+
+
+def _scores_cases(seed):
+    rng = _generator(seed)
+    return [
+        rng.standard_normal((3, 4)),
+        np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]]),  # exp overflows / underflows
+        np.array([[0.0, 0.0, 0.0, 0.0, 0.0]]),                            # uniform
+        np.array([[2.0, 1.0, 0.0], [5.0, -800.0, 3.0]]),                  # one tiny probability
+    ]
+
+
+def check_softmax(student):
+    """``student(x)``: scores (N, K) -> probabilities (N, K), row by row."""
+    cases = [(x,) for x in _scores_cases(6)]
+    hint = ("Subtract each row's maximum before np.exp (x.max(axis=1, keepdims=True)) "
+            "so that exp never overflows to inf, and divide each row by its own sum "
+            "(axis=1, keepdims=True), not by the sum of the whole batch.")
+    return check_function("softmax", student, _softmax, cases, hint)
+
+
+def _cross_entropy_loss(x, t):
+    return SoftmaxWithLoss().forward(x, t)
+
+
+def check_cross_entropy_loss(student):
+    """``student(x, t)``: scores (N, K), labels (N,) -> mean cross-entropy (float)."""
+    scores = _scores_cases(7)
+    cases = [
+        (scores[0], np.array([0, 3, 1])),
+        (scores[1], np.array([2, 0])),
+        (scores[2], np.array([4])),
+        (scores[3], np.array([0, 1])),   # the true class has probability e^-805
+        (np.array([[0.0, 1000.0]]), np.array([0])),  # and here e^-1000: log(0) would give inf
+    ]
+    hint = ("Compute log-probabilities without ever taking log of a rounded-to-zero "
+            "probability: log y[n, k] = x[n, k] - m[n] - log(sum_j exp(x[n, j] - m[n])), "
+            "m[n] being the row maximum (log-sum-exp). Pick the true class of each "
+            "row with log_y[np.arange(N), t] and average over the batch.")
+    return check_function("cross_entropy_loss", student, _cross_entropy_loss, cases, hint)
+
+
+def _cross_entropy_gradient(x, t):
+    layer = SoftmaxWithLoss()
+    layer.forward(x, t)
+    return layer.backward(1.0)
+
+
+def check_cross_entropy_gradient(student):
+    """``student(x, t)`` -> d(mean loss)/dx of shape (N, K); ``t`` is (N,) or one-hot (N, K)."""
+    scores = _scores_cases(8)
+    cases = [
+        (scores[0], np.array([0, 3, 1])),                # index labels
+        (scores[0], np.eye(4)[[0, 3, 1]]),               # the same labels one-hot
+        (scores[1], np.array([2, 0])),
+        (scores[3], np.eye(3, dtype=np.int64)[[0, 1]]),  # one-hot, integer dtype
+    ]
+    hint = ("The gradient of the mean loss is (softmax(x) - T) / N, T being the one-hot "
+            "matrix of the labels: np.eye(K)[t] for index labels, t itself when it is "
+            "already one-hot (t.ndim == 2). Remember the division by the batch size N.")
+    return check_function("cross_entropy_gradient", student, _cross_entropy_gradient,
+                          cases, hint)

@@ -322,7 +322,7 @@ def plot_grid(values, ax=None, title=None, fmt="{:g}", highlight=None, windows=(
                                    edgecolor="C3", lw=2.5))
     window_colours = ["C1", "C2", "C4", "C6", "C8", "C9"]  # not C0 (the cells) nor C3 (highlight)
     for k, (top, left, height, width) in enumerate(windows):
-        inset = 0.06 * (k % 4)
+        inset = 0.05 + 0.06 * (k % 4)  # off the axes frame, and apart from overlapping windows
         ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset),
                                width - 2 * inset, height - 2 * inset, fill=False,
                                edgecolor=window_colours[k % len(window_colours)], lw=1.8,

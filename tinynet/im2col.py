@@ -23,11 +23,18 @@ def conv_output_size(size, kernel, stride, pad):
 
 
 def pad_images(x, pad, value=0.0):
-    """Pad the two spatial axes of ``x`` (N, C, H, W) by ``pad`` on each side."""
+    """Pad the last two (spatial) axes of a 4-D array by ``pad`` on each side.
+
+    Works for any order of the first two axes, (N, C, H, W) or (C, N, H, W),
+    and keeps that memory layout.
+    """
     if pad == 0:
         return x
-    N, C, H, W = x.shape
-    xp = np.full((N, C, H + 2 * pad, W + 2 * pad), value, dtype=x.dtype)
+    A, B, H, W = x.shape
+    if value == 0:
+        xp = np.zeros((A, B, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
+    else:
+        xp = np.full((A, B, H + 2 * pad, W + 2 * pad), value, dtype=x.dtype)
     xp[:, :, pad:pad + H, pad:pad + W] = x
     return xp
 
@@ -58,16 +65,22 @@ def im2col(x, KH, KW, stride=1, pad=0):
         Row ``(c, i, j)`` holds the input value at channel ``c`` and kernel
         offset ``(i, j)`` for every window; column ``(n, oh, ow)`` is one
         window. ``OH = (H + 2 pad - KH) // stride + 1``, likewise ``OW``.
+
+    Notes
+    -----
+    The work happens with the channel axis first, (C, N, H, W), because the
+    rows of ``col`` are grouped by channel: each of the ``KH * KW`` copies
+    then moves whole contiguous blocks. If ``x`` is itself a transposed view
+    of a (C, N, H, W) array (as the layers produce), no transpose is copied.
     """
     N, C, H, W = x.shape
     OH = conv_output_size(H, KH, stride, pad)
     OW = conv_output_size(W, KW, stride, pad)
-    xp = pad_images(x, pad)
+    xp = pad_images(x.transpose(1, 0, 2, 3), pad)            # (C, N, H + 2 pad, W + 2 pad)
     col = np.empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
     for i in range(KH):
         for j in range(KW):
-            # (N, C, OH, OW) slice -> (C, N, OH, OW) to match the column order
-            col[:, i, j] = xp[window_slice(i, j, stride, OH, OW)].transpose(1, 0, 2, 3)
+            col[:, i, j] = xp[window_slice(i, j, stride, OH, OW)]  # (C, N, OH, OW)
     return col.reshape(C * KH * KW, N * OH * OW)
 
 
@@ -83,14 +96,23 @@ def col2im(col, x_shape, KH, KW, stride=1, pad=0):
     Returns
     -------
     dx : ndarray of shape (N, C, H, W)
-        Where windows overlap, their contributions are summed.
+        Where windows overlap, their contributions are summed. (It is a
+        view of a (C, N, H, W) array, like the layers' outputs.)
     """
     N, C, H, W = x_shape
     OH = conv_output_size(H, KH, stride, pad)
     OW = conv_output_size(W, KW, stride, pad)
     col = col.reshape(C, KH, KW, N, OH, OW)
-    dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
-    for i in range(KH):
-        for j in range(KW):
-            dxp[window_slice(i, j, stride, OH, OW)] += col[:, i, j].transpose(1, 0, 2, 3)
-    return dxp[:, :, pad:pad + H, pad:pad + W]
+    Hp, Wp = H + 2 * pad, W + 2 * pad
+    if stride == KH and stride == KW and OH * stride == Hp and OW * stride == Wp:
+        # Windows tile the input exactly: every cell is written once, no sums.
+        dxp = np.empty((C, N, Hp, Wp), dtype=col.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                dxp[window_slice(i, j, stride, OH, OW)] = col[:, i, j]
+    else:
+        dxp = np.zeros((C, N, Hp, Wp), dtype=col.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                dxp[window_slice(i, j, stride, OH, OW)] += col[:, i, j]  # (C, N, OH, OW)
+    return dxp[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3)   # (N, C, H, W) view

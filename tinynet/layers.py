@@ -10,6 +10,17 @@ The protocol, as in chapter 5 to 7 of *Deep Learning from Scratch*:
 
 Images are channels first everywhere: ``(N, C, H, W)``. float32 and float64
 inputs keep their dtype; integer inputs are computed in float64.
+
+Speed notes, for the curious (none of this changes a result):
+
+* ``forward`` and ``backward`` check their arguments (shape, dtype, NaN and
+  infinity), then call ``_forward`` / ``_backward``, which only compute.
+  :class:`tinynet.TinyNet` checks its input once and calls the unchecked
+  methods in between, so a full pass does not re-scan every activation.
+* Convolutions return their output as an (N, F, OH, OW) *view* of an array
+  stored as (F, N, OH, OW): that is the order the matrix product produces,
+  and the order the next convolution's im2col wants, so no transpose is ever
+  copied. Element-wise numpy operations keep the layout.
 """
 
 import numpy as np
@@ -90,6 +101,9 @@ class Convolution:
     def forward(self, x):
         """Convolve ``x`` of shape (N, C, H, W) to shape (N, F, OH, OW)."""
         x = as_float_array("x", x, ndim=4, shape_hint="(N, C, H, W)", fix=_IMAGE_FIX)
+        return self._forward(x)
+
+    def _forward(self, x):
         N, C, H, W = x.shape
         F, C_w, KH, KW = self.W.shape
         if C != C_w:
@@ -111,7 +125,7 @@ class Convolution:
         col = im2col(x.astype(dtype, copy=False), KH, KW, self.stride, self.pad)  # (C*KH*KW, N*OH*OW)
         out = self.W.reshape(F, -1).astype(dtype, copy=False) @ col               # (F, N*OH*OW)
         out += self.b.astype(dtype, copy=False)[:, None]
-        out = out.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)                     # (N, F, OH, OW)
+        out = out.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)                     # (N, F, OH, OW) view
 
         self._x_shape = x.shape
         self._col = col
@@ -121,13 +135,19 @@ class Convolution:
     def backward(self, dout):
         """Return dx of shape (N, C, H, W); store dW (F, C, KH, KW) and db (F,)."""
         dout = _check_dout(dout, self._out_shape, "Convolution")
+        return self._backward(dout)
+
+    def _backward(self, dout, need_dx=True):
         F, C, KH, KW = self.W.shape
-        dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1)   # (F, N*OH*OW)
         dtype = self._col.dtype
-        dout_mat = dout_mat.astype(dtype, copy=False)
+        # (N, F, OH, OW) -> (F, N, OH, OW) -> (F, N*OH*OW); free when dout is
+        # already stored filter-first, as this layer's own output is.
+        dout_mat = np.ascontiguousarray(dout.transpose(1, 0, 2, 3), dtype=dtype).reshape(F, -1)
 
         self.dW = (dout_mat @ self._col.T).reshape(self.W.shape).astype(self.W.dtype, copy=False)
         self.db = dout_mat.sum(axis=1).astype(self.b.dtype, copy=False)
+        if not need_dx:  # the first layer of a network: nobody needs dx
+            return None
         dcol = self.W.reshape(F, -1).astype(dtype, copy=False).T @ dout_mat  # (C*KH*KW, N*OH*OW)
         return col2im(dcol, self._x_shape, KH, KW, self.stride, self.pad)
 
@@ -140,14 +160,21 @@ class Relu:
 
     def forward(self, x):
         """Apply ReLU element-wise; any shape."""
-        x = as_float_array("x", x)
+        return self._forward(as_float_array("x", x))
+
+    def _forward(self, x):
         self._mask = x > 0
-        return np.where(self._mask, x, x.dtype.type(0))
+        return np.maximum(x, 0)  # keeps the dtype and memory layout of x
 
     def backward(self, dout):
         """Pass the gradient through where the input was positive."""
         dout = _check_dout(dout, None if self._mask is None else self._mask.shape, "Relu")
-        return np.where(self._mask, dout, dout.dtype.type(0))
+        dx = self._backward(dout)
+        dx += 0.0  # turns the -0.0 that masking a negative gradient leaves into 0.0
+        return dx
+
+    def _backward(self, dout):
+        return np.multiply(dout, self._mask)  # faster than np.where
 
 
 class FullyConnected:
@@ -190,8 +217,11 @@ class FullyConnected:
                 f"x must have a batch axis: shape (N, in_features) or (N, C, H, W); "
                 f"got shape {x.shape}. A single sample becomes a batch with x[None]."
             )
+        return self._forward(x)
+
+    def _forward(self, x):
         N = x.shape[0]
-        x_flat = x.reshape(N, -1)  # (N, D)
+        x_flat = x.reshape(N, -1)  # (N, D); copies only if x is a transposed view
         D = x_flat.shape[1]
         if D != self.W.shape[0]:
             raise ValueError(
@@ -207,6 +237,9 @@ class FullyConnected:
         """Return dx in the input's shape; store dW and db."""
         expected = None if self._x_flat is None else (self._x_flat.shape[0], self.W.shape[1])
         dout = _check_dout(dout, expected, "FullyConnected")
+        return self._backward(dout)
+
+    def _backward(self, dout):
         self.dW = (self._x_flat.T @ dout).astype(self.W.dtype, copy=False)
         self.db = dout.sum(axis=0).astype(self.b.dtype, copy=False)
         return (dout @ self.W.T).reshape(self._x_shape)
@@ -248,6 +281,9 @@ class MaxPool:
     def forward(self, x):
         """Pool ``x`` of shape (N, C, H, W) to (N, C, OH, OW)."""
         x = as_float_array("x", x, ndim=4, shape_hint="(N, C, H, W)", fix=_IMAGE_FIX)
+        return self._forward(x)
+
+    def _forward(self, x):
         N, C, H, W = x.shape
         if self.pool_h > H + 2 * self.pad or self.pool_w > W + 2 * self.pad:
             raise ValueError(
@@ -256,34 +292,56 @@ class MaxPool:
             )
         OH = conv_output_size(H, self.pool_h, self.stride, self.pad)
         OW = conv_output_size(W, self.pool_w, self.stride, self.pad)
-        xp = pad_images(x, self.pad, value=-np.inf)
+        # Work on (C, N, H, W): the layout the convolution and ReLU before us
+        # store their outputs in, so every array below shares one layout.
+        xp = pad_images(x.transpose(1, 0, 2, 3), self.pad, value=-np.inf)
 
-        # Visit the window offsets in row-major order; a strict ">" keeps the
-        # first maximum when values tie.
-        out = xp[window_slice(0, 0, self.stride, OH, OW)].copy()
-        argmax = np.zeros(out.shape, dtype=np.int16)
+        # Visit the window offsets k = i * pool_w + j in row-major order. A
+        # strict ">" keeps the first maximum when values tie, and since k only
+        # grows, "argmax = max(argmax, k * better)" records the latest winner.
+        # (Arithmetic on masks is several times faster than np.where here.)
+        out = xp[window_slice(0, 0, self.stride, OH, OW)].copy()       # (C, N, OH, OW)
+        index_type = np.min_scalar_type(self.pool_h * self.pool_w - 1)
+        argmax = np.zeros(out.shape, dtype=index_type)
+        better = np.empty(out.shape, dtype=bool)
+        k_if_better = np.empty(out.shape, dtype=index_type)
         for k in range(1, self.pool_h * self.pool_w):
             i, j = divmod(k, self.pool_w)
             candidate = xp[window_slice(i, j, self.stride, OH, OW)]
-            better = candidate > out
-            np.copyto(out, candidate, where=better)
-            argmax[better] = k
+            np.greater(candidate, out, out=better)
+            np.maximum(out, candidate, out=out)
+            np.multiply(better, index_type.type(k), out=k_if_better)
+            np.maximum(argmax, k_if_better, out=argmax)
         self._argmax = argmax
         self._x_shape = x.shape
-        return out
+        return out.transpose(1, 0, 2, 3)                                   # (N, C, OH, OW) view
 
     def backward(self, dout):
         """Send each output gradient to the input cell that won its window."""
-        expected = None if self._argmax is None else self._argmax.shape
+        expected = None if self._argmax is None else (
+            self._x_shape[0], self._x_shape[1], *self._argmax.shape[2:])
         dout = _check_dout(dout, expected, "MaxPool")
+        dx = self._backward(dout)
+        dx += 0.0  # turns the -0.0 that masking a negative gradient leaves into 0.0
+        return dx
+
+    def _backward(self, dout):
         N, C, H, W = self._x_shape
         OH, OW = dout.shape[2:]
-        dxp = np.zeros((N, C, H + 2 * self.pad, W + 2 * self.pad), dtype=dout.dtype)
-        zero = dout.dtype.type(0)
+        Hp, Wp = H + 2 * self.pad, W + 2 * self.pad
+        dout = np.ascontiguousarray(dout.transpose(1, 0, 2, 3))          # (C, N, OH, OW)
+        overlapping = self.stride < self.pool_h or self.stride < self.pool_w
+        dxp = np.zeros((C, N, Hp, Wp), dtype=dout.dtype)
+        winner = np.empty(self._argmax.shape, dtype=bool)
         for k in range(self.pool_h * self.pool_w):
             i, j = divmod(k, self.pool_w)
-            dxp[window_slice(i, j, self.stride, OH, OW)] += np.where(self._argmax == k, dout, zero)
-        return dxp[:, :, self.pad:self.pad + H, self.pad:self.pad + W]
+            np.equal(self._argmax, k, out=winner)
+            target = dxp[window_slice(i, j, self.stride, OH, OW)]
+            if overlapping:  # a cell can win several windows: sum
+                target += dout * winner
+            else:            # each cell belongs to one window at most
+                np.multiply(dout, winner, out=target)
+        return dxp[:, :, self.pad:self.pad + H, self.pad:self.pad + W].transpose(1, 0, 2, 3)
 
 
 class SoftmaxWithLoss:

@@ -82,9 +82,11 @@ class TinyNet:
 
     def scores(self, x):
         """Class scores (logits) of shape (N, K) for images ``x`` of shape (N, C, H, W)."""
-        out = x
-        for _, layer in self.layers:
-            out = layer.forward(out)
+        # The first layer checks x (shape, channels, NaN, inf); the activations
+        # after it are the network's own, so the unchecked _forward suffices.
+        out = self.conv1.forward(x)
+        for _, layer in self.layers[1:]:
+            out = layer._forward(out)
         return out
 
     def forward(self, x, t):
@@ -114,8 +116,9 @@ class TinyNet:
             ``(dW_conv1, db_conv1, dW_conv2, db_conv2, dW_fc, db_fc)``.
         """
         dout = self.loss.backward(1)
-        for _, layer in reversed(self.layers):
-            dout = layer.backward(dout)
+        for _, layer in reversed(self.layers[1:]):
+            dout = layer._backward(dout)
+        self.conv1._backward(dout, need_dx=False)  # the input needs no gradient
         return self._grad_tuple()
 
     def predict(self, x, batch_size=256):

@@ -39,7 +39,7 @@ def execute(path):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}},
-                            store_widget_state=True)
+                            store_widget_state=True, record_timing=False)
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start

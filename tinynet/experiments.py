@@ -166,10 +166,8 @@ def training_experiment(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_si
                               epochs=epochs, batch_size=batch_size,
                               train_size=train_size, seed=seed)
     if axes is not None:
-        from .plotting import plot_history
-
-        plot_history(history, axes,
-                     title=f"learning rate {learning_rate:g}, weight decay {weight_decay:g}")
+        draw_training(history, axes,
+                      title=f"learning rate {learning_rate:g}, weight decay {weight_decay:g}")
     return training_summary(history)
 
 
@@ -219,3 +217,118 @@ def error_versus_degree(degrees=range(0, 16), weight_decay=0.0, n_samples=20, no
                for d in degrees]
     return (degrees, np.array([r["train_mse"] for r in results]),
             np.array([r["test_mse"] for r in results]))
+
+
+# ---------------------------------------------------------------------------
+# What the slider panels print, and the small-data experiment of notebook 08
+# ---------------------------------------------------------------------------
+
+CHANCE_ACCURACY = 0.1  # ten classes
+
+
+def describe_training(summary):
+    """The final figures of :func:`training_summary` as a few lines of text.
+
+    A diverged run gets a clear message instead of numbers; a run that ends
+    near chance accuracy gets a note on the likely causes.
+
+    Parameters
+    ----------
+    summary : dict
+        As returned by :func:`training_summary` or :func:`training_experiment`.
+
+    Returns
+    -------
+    str
+    """
+    if summary["diverged"]:
+        return f"Diverged: learning rate too high?\n{summary['message']}"
+    lines = [
+        f"train      loss {summary['train_loss']:.3f}   accuracy {summary['train_accuracy']:.3f}",
+        f"validation loss {summary['val_loss']:.3f}   accuracy {summary['val_accuracy']:.3f}",
+    ]
+    if summary.get("penalty"):
+        lines.append(f"weight-decay penalty (1/2) lambda sum w^2 = {summary['penalty']:.4f}")
+    if "gap" in summary:
+        lines.append(f"gap (train - validation accuracy) {summary['gap']:.3f}")
+    if "weight_norm" in summary:
+        lines.append(f"sum of squared weights {summary['weight_norm']:.2f}")
+    if summary["val_accuracy"] < 2 * CHANCE_ACCURACY:
+        lines.append(
+            "Near chance (10 classes: 0.1). Too small a learning rate has barely "
+            "moved the weights; too large a one can push every ReLU to output 0 "
+            "(the network then predicts one class for everything)."
+        )
+    return "\n".join(lines)
+
+
+def draw_training(history, axes, title=None):
+    """Loss and accuracy curves on ``axes``, or a clear message if training diverged.
+
+    Parameters
+    ----------
+    history : History
+    axes : pair of Axes
+    title : str, optional
+
+    Returns
+    -------
+    ndarray of two Axes
+    """
+    from .plotting import plot_history, plot_message
+
+    if not history.diverged:
+        return plot_history(history, axes, title=title)
+    ax_loss, ax_acc = np.atleast_1d(axes)[:2]
+    plot_message(f"Training diverged:\nlearning rate too high?\n\n{history.message}",
+                 ax=ax_loss, title=title)
+    plot_message("No curves to show.\nTry a learning rate\n10 times smaller.", ax=ax_acc,
+                 color="0.35")
+    return np.array([ax_loss, ax_acc])
+
+
+def overfitting_experiment(weight_decay=0.0, train_size=100, epochs=100, batch_size=25,
+                           learning_rate=0.1, seed=0, axes=None):
+    """Train TinyNet on a few digits for long: how far apart do train and validation end?
+
+    With ``train_size`` images the network can learn the training set by
+    heart (training accuracy 1.0) while the validation accuracy stays lower:
+    the *gap* measures overfitting. Weight decay keeps the weights small.
+
+    Parameters
+    ----------
+    weight_decay : float (>= 0)
+    train_size, epochs, batch_size : int
+    learning_rate : float
+    seed : int
+    axes : pair of Axes, optional
+        Loss and accuracy curves are drawn on them.
+
+    Returns
+    -------
+    dict
+        The figures of :func:`training_summary`, plus ``gap`` (training
+        minus validation accuracy) and ``weight_norm`` (the sum of squared
+        weights, biases excluded, after training), rounded.
+    """
+    net, history = train_digits(learning_rate=learning_rate, weight_decay=weight_decay,
+                                epochs=epochs, batch_size=batch_size,
+                                train_size=train_size, seed=seed)
+    if axes is not None:
+        draw_training(history, axes, title=f"{train_size} training images, "
+                                           f"weight decay {weight_decay:g}")
+    summary = training_summary(history)
+    if not history.diverged:
+        summary["gap"] = round(history.train_accuracy[-1] - history.val_accuracy[-1], 3)
+        summary["weight_norm"] = round(sum(float(np.sum(p * p))
+                                           for name, p in net.params.items()
+                                           if name.startswith("W_")), 2)
+    return summary
+
+
+def describe_polynomial(result):
+    """One or two lines on a :func:`polynomial_experiment` result."""
+    coefficients = np.asarray(result["coefficients"])
+    largest = float(np.max(np.abs(coefficients)))
+    return (f"train MSE {result['train_mse']:.4g}   test MSE {result['test_mse']:.4g}\n"
+            f"{len(coefficients)} coefficients, the largest |w_k| = {largest:.3g}")

@@ -337,3 +337,32 @@ def plot_grid(values, ax=None, title=None, fmt="{:g}", highlight=None, windows=(
     if title:
         ax.set_title(title, fontsize="medium")
     return ax
+
+
+def plot_message(text, ax=None, title=None, color="C3", width=40):
+    """Write a message in the middle of an empty Axes (instead of a broken plot).
+
+    Parameters
+    ----------
+    text : str
+        Each line longer than ``width`` characters is wrapped.
+    title : str, optional
+    color : Matplotlib colour
+    width : int
+        Characters per line.
+
+    Returns
+    -------
+    Axes
+    """
+    import textwrap
+
+    ax = _one_axes(ax)
+    lines = [wrapped for line in text.splitlines()
+             for wrapped in (textwrap.wrap(line, width) or [""])]
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "\n".join(lines), transform=ax.transAxes, ha="center",
+            va="center", color=color, fontsize="medium")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return ax

@@ -1,0 +1,222 @@
+"""Tests for tinynet.experiments: the functions behind the sliders do what the notebooks claim."""
+
+import warnings
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from tinynet import experiments as E
+
+
+def quiet(function, *args, **kwargs):
+    """Call ``function`` with the divergence RuntimeWarning silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return function(*args, **kwargs)
+
+
+def two_axes():
+    return Figure().subplots(1, 2)
+
+
+# -- gradient descent on the bumpy function ---------------------------------
+
+@pytest.mark.parametrize("learning_rate, verdict", [
+    (0.001, "still moving"), (0.01, "still moving"), (0.1, "converged"),
+    (0.3, "converged"), (0.6, "oscillating"), (1.0, "diverged"), (1.5, "diverged"),
+])
+def test_gradient_descent_verdicts(learning_rate, verdict):
+    result = E.gradient_descent_experiment(learning_rate=learning_rate, start=2.0, steps=30)
+    assert result["verdict"] == verdict
+
+
+def test_gradient_descent_small_rate_leaves_loss_high_and_good_rate_finds_local_minimum():
+    slow = E.gradient_descent_experiment(learning_rate=0.001)
+    good = E.gradient_descent_experiment(learning_rate=0.1)
+    assert slow["final_loss"] > good["final_loss"] + 0.5
+    assert good["final_w"] == pytest.approx(1.267, abs=1e-3)
+    assert E.bumpy_gradient(good["final_w"]) == pytest.approx(0, abs=1e-3)
+
+
+def test_gradient_descent_diverged_reports_infinite_loss_and_stops_early():
+    result = E.gradient_descent_experiment(learning_rate=1.0, steps=30)
+    assert result["final_loss"] == float("inf")
+    assert len(result["path"]) < 31
+
+
+def test_gradient_descent_draws_on_ax():
+    ax = Figure().subplots()
+    E.gradient_descent_experiment(learning_rate=0.1, ax=ax)
+    assert "converged" in ax.get_title()
+
+
+# -- TinyNet on the digits ----------------------------------------------------
+
+def test_training_experiment_good_rate_learns():
+    summary = E.training_experiment(learning_rate=0.1, epochs=5)
+    assert not summary["diverged"]
+    assert summary["val_accuracy"] > 0.8
+    assert summary["train_loss"] < 1.0
+
+
+def test_training_experiment_tiny_rate_leaves_loss_high():
+    summary = E.training_experiment(learning_rate=1e-3, epochs=3)
+    assert not summary["diverged"]
+    assert summary["train_loss"] > 2.0
+    assert summary["val_accuracy"] < 0.5
+
+
+def test_training_experiment_large_rate_kills_relus_at_chance_level():
+    summary = E.training_experiment(learning_rate=3.0, epochs=3)
+    assert not summary["diverged"]
+    assert summary["val_accuracy"] == pytest.approx(0.1, abs=0.03)
+    assert summary["train_loss"] == pytest.approx(np.log(10), abs=0.1)
+
+
+def test_training_experiment_huge_rate_diverges_with_message():
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        summary = E.training_experiment(learning_rate=50.0, epochs=3)
+    assert summary["diverged"]
+    assert "learning rate 50 is probably too large" in summary["message"]
+
+
+def test_training_experiment_is_deterministic():
+    first = E.training_experiment(learning_rate=0.1, weight_decay=1e-3, epochs=2, batch_size=64)
+    second = E.training_experiment(learning_rate=0.1, weight_decay=1e-3, epochs=2, batch_size=64)
+    assert first == second
+
+
+def test_training_experiment_weight_decay_reports_penalty():
+    without = E.training_experiment(epochs=2, weight_decay=0.0)
+    with_decay = E.training_experiment(epochs=2, weight_decay=0.01)
+    assert without["penalty"] == 0
+    assert with_decay["penalty"] > 0
+
+
+def test_training_experiment_draws_curves_or_a_message():
+    axes = two_axes()
+    E.training_experiment(learning_rate=0.1, epochs=1, axes=axes)
+    assert len(axes[0].get_lines()) >= 3  # minibatch, train and validation loss
+    assert axes[0].get_title() == "learning rate 0.1, weight decay 0"
+
+    axes = two_axes()
+    quiet(E.training_experiment, learning_rate=50.0, epochs=1, axes=axes)
+    assert axes[0].get_lines() == []
+    texts = " ".join(t.get_text() for t in axes[0].texts)
+    assert "learning rate too high?" in texts
+    assert not axes[0].axison
+
+
+def test_describe_training_numbers_and_messages():
+    summary = {"diverged": False, "train_loss": 0.128, "train_accuracy": 0.961,
+               "val_loss": 0.156, "val_accuracy": 0.953, "penalty": 0}
+    text = E.describe_training(summary)
+    assert "train      loss 0.128   accuracy 0.961" in text
+    assert "validation loss 0.156   accuracy 0.953" in text
+    assert "penalty" not in text and "chance" not in text
+
+    text = E.describe_training({**summary, "penalty": 0.39, "gap": 0.1, "weight_norm": 12.345})
+    assert "penalty (1/2) lambda sum w^2 = 0.3900" in text
+    assert "gap (train - validation accuracy) 0.100" in text
+    assert "sum of squared weights 12.35" in text
+
+    assert "Near chance" in E.describe_training({**summary, "val_accuracy": 0.1})
+    text = E.describe_training({"diverged": True, "message": "the loss became inf"})
+    assert text.startswith("Diverged: learning rate too high?")
+    assert "the loss became inf" in text
+
+
+def test_overfitting_experiment_memorises_small_training_set():
+    result = E.overfitting_experiment(weight_decay=0.0, train_size=100, epochs=60)
+    assert result["train_accuracy"] == 1.0
+    assert result["gap"] > 0.05
+    assert result["gap"] == pytest.approx(result["train_accuracy"] - result["val_accuracy"],
+                                          abs=1e-3)
+
+
+def test_overfitting_experiment_weight_decay_shrinks_weights_and_narrows_gap():
+    without = E.overfitting_experiment(weight_decay=0.0)
+    with_decay = E.overfitting_experiment(weight_decay=0.03)
+    assert with_decay["weight_norm"] < 0.5 * without["weight_norm"]
+    assert with_decay["gap"] < without["gap"]
+    assert with_decay["train_loss"] > without["train_loss"]
+
+
+def test_overfitting_experiment_more_data_narrows_gap():
+    small = E.overfitting_experiment(train_size=100, epochs=40)
+    large = E.overfitting_experiment(train_size=400, epochs=40)
+    assert large["gap"] < small["gap"]
+    assert large["val_accuracy"] > small["val_accuracy"]
+
+
+def test_overfitting_experiment_draws_and_is_deterministic():
+    axes = two_axes()
+    first = E.overfitting_experiment(weight_decay=0.01, epochs=5, axes=axes)
+    assert "100 training images, weight decay 0.01" == axes[0].get_title()
+    assert first == E.overfitting_experiment(weight_decay=0.01, epochs=5)
+
+
+# -- polynomial fits ------------------------------------------------------------
+
+def test_polynomial_degree_1_underfits_and_degree_2_fits_the_noise_level():
+    line = E.polynomial_experiment(degree=1)
+    parabola = E.polynomial_experiment(degree=2)
+    assert line["train_mse"] > 5 * parabola["train_mse"]
+    assert line["test_mse"] > 5 * parabola["test_mse"]
+    assert parabola["test_mse"] == pytest.approx(0.01, rel=0.5)  # noise 0.1 -> variance 0.01
+
+
+def test_polynomial_degree_15_overfits():
+    parabola = E.polynomial_experiment(degree=2)
+    wiggly = E.polynomial_experiment(degree=15)
+    assert wiggly["train_mse"] < parabola["train_mse"]
+    assert wiggly["test_mse"] > 10 * parabola["test_mse"]
+
+
+def test_polynomial_weight_decay_shrinks_coefficients_and_tames_overfitting():
+    free = E.polynomial_experiment(degree=15, weight_decay=0.0)
+    decayed = E.polynomial_experiment(degree=15, weight_decay=1e-3)
+    assert np.linalg.norm(decayed["coefficients"]) < 0.01 * np.linalg.norm(free["coefficients"])
+    assert decayed["test_mse"] < free["test_mse"] / 100
+    assert decayed["train_mse"] > free["train_mse"]
+
+
+def test_polynomial_too_much_weight_decay_underfits():
+    right = E.polynomial_experiment(degree=15, weight_decay=1e-3)
+    heavy = E.polynomial_experiment(degree=15, weight_decay=1.0)
+    assert heavy["train_mse"] > 10 * right["train_mse"]
+    assert heavy["test_mse"] > right["test_mse"]
+
+
+def test_polynomial_experiment_is_deterministic_and_draws():
+    ax = Figure().subplots()
+    first = E.polynomial_experiment(degree=5, weight_decay=1e-4, ax=ax)
+    second = E.polynomial_experiment(degree=5, weight_decay=1e-4)
+    np.testing.assert_array_equal(first["coefficients"], second["coefficients"])
+    assert first["train_mse"] == second["train_mse"]
+    assert ax.get_title() == "degree 5, weight decay 0.0001"
+    assert len(ax.get_lines()) == 3  # true curve, fit, points
+
+
+def test_describe_polynomial():
+    text = E.describe_polynomial({"coefficients": np.array([0.5, -19068.7, 3.0]),
+                                  "train_mse": 0.0003573, "test_mse": 7.663})
+    assert text == ("train MSE 0.0003573   test MSE 7.663\n"
+                    "3 coefficients, the largest |w_k| = 1.91e+04")
+
+
+def test_error_versus_degree_shapes_and_shape_of_the_curves():
+    degrees, train_mse, test_mse = E.error_versus_degree(range(0, 16))
+    np.testing.assert_array_equal(degrees, np.arange(16))
+    assert train_mse.shape == test_mse.shape == (16,)
+    assert np.all(np.diff(train_mse) <= 1e-12)  # more capacity never fits worse
+    assert np.argmin(test_mse) in (2, 3, 4)
+    assert test_mse[15] > 10 * test_mse[2]
+
+
+def test_error_versus_degree_with_weight_decay_stays_low():
+    _, _, test_free = E.error_versus_degree(range(2, 16))
+    _, _, test_decayed = E.error_versus_degree(range(2, 16), weight_decay=1e-3)
+    assert test_decayed.max() < 0.05
+    assert test_free.max() > 1.0

@@ -1,0 +1,130 @@
+"""Tests for tinynet.plotting: helpers draw on the Axes given, return them, leave rcParams alone."""
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from tinynet import plotting
+from tinynet.experiments import bumpy, train_digits
+from tinynet.training import History
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def unchanged_rcparams():
+    """Every test here also checks that no global Matplotlib setting changed."""
+    before = dict(matplotlib.rcParams)
+    yield
+    after = dict(matplotlib.rcParams)
+    changed = {k for k in before if before[k] != after.get(k)}
+    assert not changed, f"plotting changed rcParams: {sorted(changed)}"
+
+
+@pytest.fixture(scope="module")
+def history():
+    return train_digits(epochs=2, batch_size=128)[1]
+
+
+def test_new_figure_is_not_registered_with_pyplot():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    fig, axes = plotting.new_figure(ncols=3, nrows=2, width=2, height=1.5)
+    assert isinstance(fig, Figure)
+    assert axes.shape == (2, 3)
+    assert tuple(fig.get_size_inches()) == (6, 3)
+    assert plt.get_fignums() == before
+
+
+def test_plot_history_lines_labels_and_given_axes(history):
+    fig, axes = plotting.new_figure(ncols=2)
+    returned = plotting.plot_history(history, axes, title="a run")
+    assert list(returned) == list(axes)
+    ax_loss, ax_acc = axes
+    assert [line.get_label() for line in ax_loss.get_lines()] == [
+        "minibatch loss", "train loss", "validation loss"]
+    assert [line.get_label() for line in ax_acc.get_lines()] == ["train", "validation"]
+    assert ax_loss.get_title() == "a run"
+    assert ax_loss.get_xlabel() == "epoch" and ax_acc.get_ylabel() == "accuracy"
+    np.testing.assert_array_equal(ax_loss.get_lines()[1].get_ydata(), history.train_loss)
+
+
+def test_plot_history_shows_penalty_and_divergence():
+    h = History(iterations_per_epoch=1, iteration_loss=[2.0], epoch=[0, 1],
+                train_loss=[2.3, 1.0], penalty=[0.5, 0.4], train_accuracy=[0.1, 0.5])
+    axes = plotting.new_figure(ncols=2)[1]
+    plotting.plot_history(h, axes)
+    assert "weight-decay penalty" in [line.get_label() for line in axes[0].get_lines()]
+
+    h.diverged = True
+    axes = plotting.new_figure(ncols=2)[1]
+    plotting.plot_history(h, axes)
+    assert any("learning rate too high?" in t.get_text() for t in axes[0].texts)
+
+
+def test_plot_descent_path_on_given_ax():
+    ax = Figure().subplots()
+    path = np.array([2.0, 1.55, 1.44])
+    assert plotting.plot_descent_path(bumpy, path, ax=ax, title="t") is ax
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "loss L(w)" in labels and "start" in labels
+    assert ax.get_title() == "t"
+
+
+def test_plot_polynomial_fit_and_error_versus_degree():
+    ax = Figure().subplots()
+    x = np.linspace(-1, 1, 5)
+    returned = plotting.plot_polynomial_fit(x, x ** 2, np.array([0.0, 0.0, 1.0]),
+                                            true_curve=lambda v: v ** 2, ax=ax, title="fit")
+    assert returned is ax
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "true curve", "fit", "training points"]
+
+    ax = Figure().subplots()
+    returned = plotting.plot_error_versus_degree([0, 1, 2], [0.3, 0.1, 0.01], [0.4, 0.2, 0.02],
+                                                 ax=ax)
+    assert returned is ax
+    assert [line.get_label() for line in ax.get_lines()] == ["training error", "test error"]
+    assert ax.get_yscale() == "log"
+
+
+def test_plot_filters_feature_maps_images_use_given_axes():
+    axes = Figure().subplots(1, 4)
+    W = np.arange(3 * 1 * 3 * 3, dtype=float).reshape(3, 1, 3, 3) - 13
+    returned = plotting.plot_filters(W, axes=axes)
+    assert list(returned) == list(axes)
+    assert [len(ax.images) for ax in axes] == [1, 1, 1, 0]
+
+    axes = Figure().subplots(1, 2)
+    plotting.plot_feature_maps(np.ones((2, 4, 4)), axes=axes)
+    assert [ax.get_title() for ax in axes] == ["channel 0", "channel 1"]
+
+    axes = Figure().subplots(1, 2)
+    plotting.plot_images(np.zeros((2, 1, 8, 8)), labels=[3, 4], predictions=[3, 5], axes=axes)
+    assert [ax.get_title() for ax in axes] == ["3 -> 3", "4 -> 5"]
+
+
+def test_plot_message_replaces_the_plot():
+    ax = Figure().subplots()
+    text = "Training diverged:\n" + "a very long explanation " * 5
+    assert plotting.plot_message(text, ax=ax, title="run", width=30) is ax
+    assert not ax.axison
+    (drawn,) = ax.texts
+    lines = drawn.get_text().splitlines()
+    assert lines[0] == "Training diverged:"
+    assert max(len(line) for line in lines) <= 30
+    assert ax.get_title() == "run"
+
+
+def test_helpers_without_ax_use_a_new_pyplot_figure():
+    import matplotlib.pyplot as plt
+
+    ax = plotting.plot_message("hello")
+    try:
+        assert isinstance(ax, Axes)
+        assert ax.figure.number in plt.get_fignums()
+    finally:
+        plt.close(ax.figure)

@@ -1,0 +1,176 @@
+"""Tests for tinynet.widgets: panels build without a display and rerun their experiment."""
+
+import base64
+
+import ipywidgets as widgets
+import pytest
+
+from tinynet import experiments
+from tinynet.widgets import (
+    ExperimentPanel,
+    OptionalLogSlider,
+    overfitting_panel,
+    polynomial_panel,
+    training_panel,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def printed(panel):
+    """The text the panel printed below its figure."""
+    return "".join(o["text"] for o in panel.output.outputs if o["output_type"] == "stream")
+
+
+def shown_png(panel):
+    (figure,) = [o for o in panel.output.outputs if o["output_type"] == "display_data"]
+    return base64.b64decode(figure["data"]["image/png"])
+
+
+# -- the weight-decay control that can be exactly 0 ------------------------------
+
+def test_optional_log_slider_off_is_exactly_zero_and_on_restores_the_slider():
+    control = OptionalLogSlider(0.0, "weight decay", min=-5, max=-1, off_value=1e-3)
+    assert control.value == 0.0
+    assert not control.switch.value and control.slider.disabled
+    control.switch.value = True
+    assert control.value == pytest.approx(1e-3)
+    assert not control.slider.disabled
+    control.slider.value = 1e-2
+    assert control.value == pytest.approx(1e-2)
+    control.switch.value = False
+    assert control.value == 0.0
+
+
+def test_optional_log_slider_value_drives_the_parts():
+    control = OptionalLogSlider(1e-3, min=-5, max=-1)
+    seen = []
+    control.observe(lambda change: seen.append(change["new"]), "value")
+    control.value = 0.0
+    assert not control.switch.value
+    control.value = 1e-2
+    assert control.switch.value and control.slider.value == pytest.approx(1e-2)
+    control.value = 5.0  # beyond the slider: clipped to its maximum 10**-1
+    assert control.value == pytest.approx(0.1)
+    assert seen[:2] == [0.0, pytest.approx(1e-2)]  # no spurious intermediate values
+
+
+# -- the training panel -------------------------------------------------------
+
+def test_training_panel_builds_and_runs_once_with_its_defaults():
+    panel = training_panel(learning_rate=0.1, epochs=2, batch_size=64)
+    assert isinstance(panel, widgets.VBox)
+    assert set(panel.controls) == {"learning_rate", "weight_decay", "epochs", "batch_size"}
+    assert panel.runs == 1
+    assert panel.settings == {"learning_rate": 0.1, "weight_decay": 0.0, "epochs": 2,
+                              "batch_size": 64, "train_size": None, "seed": 0}
+    expected = experiments.training_experiment(learning_rate=0.1, epochs=2, batch_size=64)
+    assert panel.result == expected
+    assert printed(panel) == experiments.describe_training(expected) + "\n"
+    assert shown_png(panel).startswith(PNG_MAGIC)
+
+
+def test_training_panel_retrains_when_a_slider_changes():
+    panel = training_panel(epochs=1, batch_size=128)
+    panel.controls["learning_rate"].value = 0.01
+    assert panel.runs == 2
+    assert panel.settings["learning_rate"] == pytest.approx(0.01)
+    expected = experiments.training_experiment(learning_rate=panel.settings["learning_rate"],
+                                               epochs=1, batch_size=128)
+    assert panel.result == expected
+    assert f"accuracy {expected['val_accuracy']:.3f}" in printed(panel)
+
+
+def test_training_panel_weight_decay_on_and_off():
+    panel = training_panel(epochs=1, batch_size=128, weight_decay=1e-2)
+    assert panel.result["penalty"] > 0
+    assert "weight-decay penalty" in printed(panel)
+    panel.controls["weight_decay"].switch.value = False
+    assert panel.settings["weight_decay"] == 0.0
+    assert panel.result["penalty"] == 0
+    assert "penalty" not in printed(panel)
+
+
+def test_training_panel_set_changes_several_controls_and_retrains_once():
+    panel = training_panel(epochs=1, batch_size=128)
+    panel.set(learning_rate=0.3, epochs=2, batch_size=64)
+    assert panel.runs == 2
+    assert panel.settings["epochs"] == 2 and panel.settings["batch_size"] == 64
+    assert panel.result == experiments.training_experiment(
+        learning_rate=panel.settings["learning_rate"], epochs=2, batch_size=64)
+    with pytest.raises(ValueError, match="not controls of this panel"):
+        panel.set(momentum=0.9)
+
+
+def test_training_panel_shows_a_message_when_training_diverges():
+    panel = training_panel(epochs=1, batch_size=128)
+    panel.set(learning_rate=50.0)  # no warning escapes: the panel prints it instead
+    assert panel.result["diverged"]
+    text = printed(panel)
+    assert text.startswith("Diverged: learning rate too high?")
+    assert "try a smaller one" in text
+    assert shown_png(panel).startswith(PNG_MAGIC)
+
+
+def test_training_panel_fixed_settings_and_chosen_sliders():
+    panel = training_panel(sliders=("weight_decay",), epochs=1, batch_size=128, train_size=50)
+    assert list(panel.controls) == ["weight_decay"]
+    assert panel.settings["train_size"] == 50 and panel.settings["epochs"] == 1
+    with pytest.raises(ValueError, match="no slider for"):
+        training_panel(sliders=("momentum",))
+    with pytest.raises(TypeError, match="unexpected settings"):
+        training_panel(momentum=0.9)
+
+
+# -- the other panels -----------------------------------------------------------
+
+def test_polynomial_panel_degree_and_weight_decay():
+    panel = polynomial_panel()
+    assert panel.settings == {"degree": 2, "weight_decay": 0.0, "n_samples": 20,
+                              "noise": 0.1, "seed": 0}
+    panel.controls["degree"].value = 15
+    free = experiments.polynomial_experiment(degree=15)
+    assert panel.result["test_mse"] == free["test_mse"]
+    assert printed(panel) == experiments.describe_polynomial(free) + "\n"
+    panel.controls["weight_decay"].value = 1e-3
+    assert panel.runs == 3
+    assert panel.result["test_mse"] == experiments.polynomial_experiment(
+        degree=15, weight_decay=1e-3)["test_mse"]
+    assert panel.result["test_mse"] < free["test_mse"]
+
+
+def test_overfitting_panel_weight_decay_slider():
+    panel = overfitting_panel(epochs=5)
+    assert list(panel.controls) == ["weight_decay"]
+    assert "gap (train - validation accuracy)" in printed(panel)
+    panel.controls["weight_decay"].value = 0.01
+    assert panel.result == experiments.overfitting_experiment(weight_decay=0.01, epochs=5)
+
+
+def test_experiment_panel_shows_errors_and_reraises():
+    def view(value):
+        raise ValueError(f"bad value {value}")
+
+    with pytest.raises(ValueError, match="bad value 1"):
+        ExperimentPanel(view, {"value": widgets.IntSlider(value=1)})
+
+
+def test_hold_runs_once_even_when_nested():
+    calls = []
+
+    def view(a, b):
+        calls.append((a, b))
+        fig = __import__("tinynet.plotting", fromlist=["new_figure"]).new_figure()[0]
+        return fig, f"{a} {b}", a + b
+
+    panel = ExperimentPanel(view, {"a": widgets.IntSlider(value=1), "b": widgets.IntSlider(value=2)})
+    with panel.hold():
+        panel.controls["a"].value = 3
+        with panel.hold():
+            panel.controls["b"].value = 4
+        assert len(calls) == 1
+    assert calls == [(1, 2), (3, 4)]
+    assert panel.result == 7 and printed(panel) == "3 4\n"
+    with panel.hold():
+        pass  # nothing changed: no rerun
+    assert len(calls) == 2

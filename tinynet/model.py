@@ -85,9 +85,21 @@ class TinyNet:
         # The first layer checks x (shape, channels, NaN, inf); the activations
         # after it are the network's own, so the unchecked _forward suffices.
         out = self.conv1.forward(x)
-        for _, layer in self.layers[1:]:
+        for layer in self._execution_order()[1:]:
             out = layer._forward(out)
         return out
+
+    def _execution_order(self):
+        """The layers in the order TinyNet runs them.
+
+        ReLU and max pooling commute: ReLU never changes which value in a
+        window is largest, so ``max(relu(a), relu(b)) == relu(max(a, b))``,
+        and the gradients agree as well (a window whose maximum is <= 0 passes
+        no gradient either way). Pooling first lets ReLU work on an array four
+        times smaller; the results are the same to the last bit.
+        """
+        return [self.conv1, self.pool1, self.relu1, self.conv2, self.pool2, self.relu2,
+                self.fc]
 
     def forward(self, x, t):
         """Run the network and the loss.
@@ -116,7 +128,7 @@ class TinyNet:
             ``(dW_conv1, db_conv1, dW_conv2, db_conv2, dW_fc, db_fc)``.
         """
         dout = self.loss.backward(1)
-        for _, layer in reversed(self.layers[1:]):
+        for layer in reversed(self._execution_order()[1:]):
             dout = layer._backward(dout)
         self.conv1._backward(dout, need_dx=False)  # the input needs no gradient
         return self._grad_tuple()

@@ -137,18 +137,33 @@ class Convolution:
         dout = _check_dout(dout, self._out_shape, "Convolution")
         return self._backward(dout)
 
-    def _backward(self, dout, need_dx=True):
+    def _backward(self, dout, need_dx=True, release=False):
+        """The backward pass without argument checks.
+
+        ``need_dx=False`` skips the input gradient (a network's first layer).
+        ``release=True`` lets the layer reuse its cached columns as scratch
+        memory, halving the peak memory of a training step; a second
+        backward then needs a new forward first.
+        """
+        if self._col is None:
+            raise RuntimeError("Convolution.backward needs a forward pass first "
+                               "(the last backward released the cached columns).")
         F, C, KH, KW = self.W.shape
-        dtype = self._col.dtype
+        col = self._col
+        dtype = col.dtype
         # (N, F, OH, OW) -> (F, N, OH, OW) -> (F, N*OH*OW); free when dout is
         # already stored filter-first, as this layer's own output is.
         dout_mat = np.ascontiguousarray(dout.transpose(1, 0, 2, 3), dtype=dtype).reshape(F, -1)
 
-        self.dW = (dout_mat @ self._col.T).reshape(self.W.shape).astype(self.W.dtype, copy=False)
+        self.dW = (dout_mat @ col.T).reshape(self.W.shape).astype(self.W.dtype, copy=False)
         self.db = dout_mat.sum(axis=1).astype(self.b.dtype, copy=False)
+        if release:
+            self._col = None
         if not need_dx:  # the first layer of a network: nobody needs dx
             return None
-        dcol = self.W.reshape(F, -1).astype(dtype, copy=False).T @ dout_mat  # (C*KH*KW, N*OH*OW)
+        W_mat_T = self.W.reshape(F, -1).astype(dtype, copy=False).T
+        # dcol has the shape of col, which dW was the last to need.
+        dcol = np.matmul(W_mat_T, dout_mat, out=col if release else None)  # (C*KH*KW, N*OH*OW)
         return col2im(dcol, self._x_shape, KH, KW, self.stride, self.pad)
 
 

@@ -127,10 +127,18 @@ class TinyNet:
         tuple of ndarray
             ``(dW_conv1, db_conv1, dW_conv2, db_conv2, dW_fc, db_fc)``.
         """
+        return self._backward(release=False)
+
+    def _backward(self, release):
+        """Backward pass; ``release=True`` (training steps) lets the
+        convolutions reuse their cached columns as scratch memory."""
         dout = self.loss.backward(1)
         for layer in reversed(self._execution_order()[1:]):
-            dout = layer._backward(dout)
-        self.conv1._backward(dout, need_dx=False)  # the input needs no gradient
+            if isinstance(layer, Convolution):
+                dout = layer._backward(dout, release=release)
+            else:
+                dout = layer._backward(dout)
+        self.conv1._backward(dout, need_dx=False, release=release)  # x needs no gradient
         return self._grad_tuple()
 
     def predict(self, x, batch_size=256):
@@ -302,6 +310,6 @@ def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
     params = dict(zip(PARAM_NAMES, (np.array(p, copy=True) for p in arrays)))
     net = TinyNet(**params)
     net.forward(x, t)
-    grads = dict(zip(PARAM_NAMES, net.backward()))
+    grads = dict(zip(PARAM_NAMES, net._backward(release=True)))
     optimizer.step(params, grads)
     return tuple(params[name] for name in PARAM_NAMES)

@@ -182,7 +182,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
                         stop(epoch, iteration, loss)
                         return net, history
                     history.iteration_loss.append(loss)
-                    net.backward()
+                    net._backward(release=True)
                     optimizer.step(weights, net.grads)
                     if bar is not None:
                         bar.update(1)

@@ -87,6 +87,15 @@ def test_training_experiment_is_deterministic():
     assert first == second
 
 
+def test_training_experiment_reports_the_gap_between_train_and_validation_accuracy():
+    summary = E.training_experiment(epochs=2, train_size=50)
+    assert summary["gap"] == pytest.approx(summary["train_accuracy"] - summary["val_accuracy"],
+                                           abs=1e-3)
+    axes = two_axes()
+    E.training_experiment(epochs=1, train_size=50, axes=axes)
+    assert axes[0].get_title() == "learning rate 0.1, weight decay 0, 50 images"
+
+
 def test_training_experiment_weight_decay_reports_penalty():
     without = E.training_experiment(epochs=2, weight_decay=0.0)
     with_decay = E.training_experiment(epochs=2, weight_decay=0.01)
@@ -112,6 +121,7 @@ def test_describe_training_numbers_and_messages():
     summary = {"diverged": False, "train_loss": 0.128, "train_accuracy": 0.961,
                "val_loss": 0.156, "val_accuracy": 0.953, "penalty": 0}
     text = E.describe_training(summary)
+    assert "gap" not in text  # only when the summary has one
     assert "train      loss 0.128   accuracy 0.961" in text
     assert "validation loss 0.156   accuracy 0.953" in text
     assert "penalty" not in text and "chance" not in text

@@ -1,12 +1,15 @@
 """Tests for tinynet.widgets: panels build without a display and rerun their experiment."""
 
+import ast
 import base64
+import warnings
 
 import ipywidgets as widgets
 import pytest
 
-from tinynet import experiments
+from tinynet import experiments, presets
 from tinynet.widgets import (
+    ChoiceSlider,
     ExperimentPanel,
     OptionalLogSlider,
     overfitting_panel,
@@ -18,8 +21,19 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def printed(panel):
-    """The text the panel printed below its figure."""
-    return "".join(o["text"] for o in panel.output.outputs if o["output_type"] == "stream")
+    """The text the panel printed beside or below its figure."""
+    return "".join(o["text"] for o in panel.numbers.outputs if o["output_type"] == "stream")
+
+
+def run_python_line(line):
+    """Execute a line of Python the way a notebook cell does: the last expression's value."""
+    tree = ast.parse(line)
+    *statements, last = tree.body
+    namespace = {}
+    exec(compile(ast.Module(statements, type_ignores=[]), "<line>", "exec"), namespace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a diverged run warns
+        return eval(compile(ast.Expression(last.value), "<line>", "eval"), namespace)
 
 
 def shown_png(panel):
@@ -60,10 +74,12 @@ def test_optional_log_slider_value_drives_the_parts():
 def test_training_panel_builds_and_runs_once_with_its_defaults():
     panel = training_panel(learning_rate=0.1, epochs=2, batch_size=64)
     assert isinstance(panel, widgets.VBox)
-    assert set(panel.controls) == {"learning_rate", "weight_decay", "epochs", "batch_size"}
+    assert set(panel.controls) == {"learning_rate", "weight_decay", "epochs", "batch_size",
+                                   "train_size"}
     assert panel.runs == 1
     assert panel.settings == {"learning_rate": 0.1, "weight_decay": 0.0, "epochs": 2,
                               "batch_size": 64, "train_size": None, "seed": 0}
+    assert list(panel.settings) == list(presets.TRAINING_DEFAULTS)  # the signature's order
     expected = experiments.training_experiment(learning_rate=0.1, epochs=2, batch_size=64)
     assert panel.result == expected
     assert printed(panel) == experiments.describe_training(expected) + "\n"
@@ -100,11 +116,15 @@ def test_training_panel_set_changes_several_controls_and_retrains_once():
         learning_rate=panel.settings["learning_rate"], epochs=2, batch_size=64)
     with pytest.raises(ValueError, match="not controls of this panel"):
         panel.set(momentum=0.9)
+    panel.set(seed=1)  # a fixed setting: no control, but a scenario may change it
+    assert panel.runs == 3 and panel.settings["seed"] == 1
 
 
 def test_training_panel_shows_a_message_when_training_diverges():
     panel = training_panel(epochs=1, batch_size=128)
-    panel.set(learning_rate=50.0)  # no warning escapes: the panel prints it instead
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning escapes: the panel prints it instead
+        panel.set(learning_rate=50.0)
     assert panel.result["diverged"]
     text = printed(panel)
     assert text.startswith("Diverged: learning rate too high?")
@@ -120,6 +140,80 @@ def test_training_panel_fixed_settings_and_chosen_sliders():
         training_panel(sliders=("momentum",))
     with pytest.raises(TypeError, match="unexpected settings"):
         training_panel(momentum=0.9)
+
+
+# -- the instructor's features: scenarios, the line of Python, numbers beside --
+
+def test_training_panel_python_line_reproduces_the_panel_exactly():
+    panel = training_panel(epochs=2, batch_size=64)
+    panel.controls["learning_rate"].value = 10 ** -0.75  # one step right of 0.1 on the slider
+    panel.controls["weight_decay"].value = 10 ** -2.75
+    assert panel.settings["learning_rate"] == 0.178  # rounded as the readout shows it
+    assert panel.settings["weight_decay"] == 0.00178
+    line = panel.python_line
+    assert line == presets.python_line(panel.settings)
+    assert "learning_rate=0.178, weight_decay=0.00178, epochs=2, batch_size=64" in line
+    assert line in panel.code.value  # shown as is (nothing in it needs escaping)
+    result = run_python_line(line)
+    assert result == panel.result
+    assert printed(panel) == experiments.describe_training(result) + "\n"
+
+
+def test_training_panel_python_line_of_a_diverged_run():
+    panel = training_panel(epochs=1, learning_rate=50.0)
+    assert panel.result["diverged"]
+    assert run_python_line(panel.python_line) == panel.result
+
+
+def test_training_panel_scenario_menu_moves_the_sliders_and_retrains_once():
+    panel = training_panel(epochs=2)
+    assert panel.scenario.value == "(your own settings)"  # 2 epochs is no scenario
+    assert panel.lesson.value == ""
+    panel.scenario.value = "weight decay to the rescue"
+    assert panel.runs == 2
+    expected = presets.preset_settings("weight decay to the rescue")
+    assert panel.settings == expected
+    assert panel.controls["train_size"].slider.value == "100"
+    assert panel.controls["weight_decay"].switch.value
+    assert panel.controls["epochs"].value == 100
+    assert panel.result == experiments.training_experiment(**expected)
+    assert "weight decay to the rescue" in panel.lesson.value
+    panel.controls["weight_decay"].value = 0.0  # now it is the overfitting scenario
+    assert panel.scenario.value == "overfitting a small subset" and panel.runs == 3
+    panel.controls["epochs"].value = 99
+    assert panel.scenario.value == "(your own settings)" and panel.runs == 4
+    panel.scenario.value = "(your own settings)"  # choosing the placeholder does nothing
+    assert panel.runs == 4
+
+
+def test_training_panel_starts_from_a_preset_and_can_hide_the_menu():
+    panel = training_panel(preset="learning rate too large", epochs=1)
+    assert panel.settings["learning_rate"] == 3.0 and panel.settings["epochs"] == 1
+    bare = training_panel(scenarios=False, epochs=1)
+    assert bare.scenario not in bare.children
+    with pytest.raises(ValueError, match="no training preset named 'fast'"):
+        training_panel(preset="fast")
+
+
+def test_training_panel_prints_its_numbers_beside_the_plot():
+    panel = training_panel(epochs=1, batch_size=128)
+    (row,) = [c for c in panel.children if panel.output in getattr(c, "children", ())]
+    assert isinstance(row, widgets.HBox) and row.children == (panel.output, panel.numbers)
+    assert "tinynet-training-panel" in panel._dom_classes
+    assert repr(panel).startswith("ExperimentPanel(learning_rate=0.1, weight_decay=0.0, "
+                                  "epochs=1, batch_size=128, train_size=None, seed=0)\n"
+                                  "train      loss")
+
+
+def test_choice_slider_holds_none_and_rejects_unknown_values():
+    control = ChoiceSlider([("50", 50), ("all", None)], None, description="training images")
+    assert control.value is None and control.slider.value == "all"
+    control.slider.value = "50"
+    assert control.value == 50
+    control.value = None
+    assert control.slider.value == "all"
+    with pytest.raises(Exception, match="not one of the choices"):
+        control.value = 60
 
 
 # -- the other panels -----------------------------------------------------------

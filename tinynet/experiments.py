@@ -144,8 +144,11 @@ def train_digits(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,
 def training_summary(history):
     """The final figures of a run as a dict of rounded numbers.
 
-    Rounded to 3 decimals so that printed values do not depend on the
-    machine's BLAS.
+    ``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``,
+    ``gap`` (training minus validation accuracy: how much the network has
+    memorised) and ``penalty`` (the weight-decay term). Rounded to 3
+    decimals (the penalty to 4) so that printed values do not depend on the
+    machine's BLAS. A diverged run has ``diverged`` True and a ``message``.
     """
     if history.diverged:
         return {"diverged": True, "message": history.message}
@@ -155,6 +158,7 @@ def training_summary(history):
         "train_accuracy": round(history.train_accuracy[-1], 3),
         "val_loss": round(history.val_loss[-1], 3),
         "val_accuracy": round(history.val_accuracy[-1], 3),
+        "gap": round(history.train_accuracy[-1] - history.val_accuracy[-1], 3),
         "penalty": round(history.penalty[-1], 4),
     }
 
@@ -166,8 +170,10 @@ def training_experiment(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_si
                               epochs=epochs, batch_size=batch_size,
                               train_size=train_size, seed=seed)
     if axes is not None:
-        draw_training(history, axes,
-                      title=f"learning rate {learning_rate:g}, weight decay {weight_decay:g}")
+        title = f"learning rate {learning_rate:g}, weight decay {weight_decay:g}"
+        if train_size is not None:
+            title += f", {train_size} images"
+        draw_training(history, axes, title=title)
     return training_summary(history)
 
 
@@ -307,9 +313,9 @@ def overfitting_experiment(weight_decay=0.0, train_size=100, epochs=100, batch_s
     Returns
     -------
     dict
-        The figures of :func:`training_summary`, plus ``gap`` (training
-        minus validation accuracy) and ``weight_norm`` (the sum of squared
-        weights, biases excluded, after training), rounded.
+        The figures of :func:`training_summary` (``gap`` among them), plus
+        ``weight_norm`` (the sum of squared weights, biases excluded, after
+        training), rounded.
     """
     net, history = train_digits(learning_rate=learning_rate, weight_decay=weight_decay,
                                 epochs=epochs, batch_size=batch_size,
@@ -319,7 +325,6 @@ def overfitting_experiment(weight_decay=0.0, train_size=100, epochs=100, batch_s
                                            f"weight decay {weight_decay:g}")
     summary = training_summary(history)
     if not history.diverged:
-        summary["gap"] = round(history.train_accuracy[-1] - history.val_accuracy[-1], 3)
         summary["weight_norm"] = round(sum(float(np.sum(p * p))
                                            for name, p in net.params.items()
                                            if name.startswith("W_")), 2)

@@ -1,9 +1,10 @@
 """Slider panels for the notebooks: thin ipywidgets glue around :mod:`tinynet.experiments`.
 
 Each panel wires a few controls to one plain function of
-:mod:`tinynet.experiments` and shows what it returns in an ``Output`` area:
-the figure it draws, and below it the rounded numbers it reports. All the
-logic lives in those functions, which the tests call directly; a panel only
+:mod:`tinynet.experiments` and shows what it returns: the figure it draws,
+and beside or below it the rounded numbers it reports. All the logic lives
+in those functions (and in :mod:`tinynet.presets`), which the tests call
+directly; a panel only
 
 * collects its settings, a dict of keyword arguments (:attr:`ExperimentPanel.settings`),
 * calls the experiment with them whenever a control is released,
@@ -11,9 +12,9 @@ logic lives in those functions, which the tests call directly; a panel only
   (:attr:`ExperimentPanel.result`).
 
 Changing several controls at once with :meth:`ExperimentPanel.set` runs the
-experiment only once; that is what a menu of prepared scenarios would call,
-and :attr:`~ExperimentPanel.settings` is everything needed to repeat a run in
-one line of Python.
+experiment only once; that is what the training panel's menu of teaching
+scenarios calls. The training panel also prints its settings as one line of
+Python (:func:`tinynet.presets.python_line`) that repeats the run exactly.
 
 ::
 
@@ -22,21 +23,24 @@ one line of Python.
     panel                                   # shows the panel in a notebook
     panel.set(learning_rate=1.0, weight_decay=0)   # retrains once
     panel.result                            # the summary dict of the last run
+    panel.python_line                       # the same run as one line of Python
 """
 
 import base64
 import contextlib
+import html
 import io
 import warnings
 
 import ipywidgets as widgets
 import traitlets
 
-from . import experiments
+from . import experiments, presets
 from .plotting import new_figure
 
 __all__ = [
     "OptionalLogSlider",
+    "ChoiceSlider",
     "ExperimentPanel",
     "training_panel",
     "overfitting_panel",
@@ -66,19 +70,22 @@ class OptionalLogSlider(widgets.HBox):
         Step of the exponent.
     off_value : float
         Where the slider sits when the panel starts with ``value = 0``.
+    readout_format : str
+        How the readout shows the value, e.g. ``".1e"`` or ``".3g"``.
     """
 
     value = traitlets.Float(0.0)
 
     def __init__(self, value=0.0, description="", min=-5.0, max=-1.0, step=0.25,
-                 off_value=None):
+                 off_value=None, readout_format=".1e"):
         on = value > 0
         self.switch = widgets.Checkbox(value=on, description=description, indent=False,
                                        layout=widgets.Layout(width="auto"))
         self.slider = widgets.FloatLogSlider(
             value=value if on else (off_value or 10 ** ((min + max) / 2)),
             base=10, min=min, max=max, step=step, continuous_update=False,
-            disabled=not on, readout_format=".1e", layout=widgets.Layout(width="300px"))
+            disabled=not on, readout_format=readout_format,
+            layout=widgets.Layout(width="300px"))
         super().__init__([self.switch, self.slider])
         self._syncing = False
         self.value = float(self.slider.value) if on else 0.0
@@ -111,6 +118,48 @@ class OptionalLogSlider(widgets.HBox):
             self.value = actual  # the slider clipped it
 
 
+class ChoiceSlider(widgets.HBox):
+    """A slider over labelled choices whose values may be anything, None included.
+
+    ipywidgets' ``SelectionSlider`` cannot hold None, yet "all the training
+    images" is ``train_size=None``. This shows the labels and keeps the
+    matching value in ``value``.
+
+    Parameters
+    ----------
+    choices : sequence of (str, object)
+        Label and value of each position, left to right.
+    value : object
+        One of the values.
+    description : str
+    """
+
+    value = traitlets.Any()
+
+    def __init__(self, choices, value, description=""):
+        self.choices = list(choices)
+        self.slider = widgets.SelectionSlider(
+            options=[label for label, _ in self.choices], value=self._label(value),
+            description=description, continuous_update=False, style=_STYLE)
+        super().__init__([self.slider])
+        self.value = value
+        self.slider.observe(self._from_slider, "value")
+        self.observe(self._to_slider, "value")
+
+    def _label(self, value):
+        for label, choice in self.choices:
+            if choice == value and type(choice) is type(value):
+                return label
+        raise traitlets.TraitError(
+            f"{value!r} is not one of the choices {[c for _, c in self.choices]}.")
+
+    def _from_slider(self, change):
+        self.value = dict(self.choices)[change["new"]]
+
+    def _to_slider(self, change):
+        self.slider.value = self._label(change["new"])
+
+
 def _figure_output(fig):
     """A Jupyter display_data message holding the figure as PNG (deterministic bytes)."""
     buffer = io.BytesIO()
@@ -125,7 +174,7 @@ def _text_output(text):
 
 
 class ExperimentPanel(widgets.VBox):
-    """Controls wired to one experiment, and an Output area showing its result.
+    """Controls wired to one experiment, and two Output areas showing its result.
 
     Parameters
     ----------
@@ -138,30 +187,49 @@ class ExperimentPanel(widgets.VBox):
         Keyword arguments passed on every run but without a control.
     rows : list of list of str, optional
         How to lay out the controls, by name; default one per row.
+    tidy : callable, optional
+        ``tidy(settings)`` returns the settings to run with (for instance
+        rounded to what the readouts show); default: as they are.
+    beside : bool
+        Print the numbers beside the figure instead of below it.
 
     Attributes
     ----------
     controls : dict of str to widget
     output : ipywidgets.Output
-        Holds the figure, then the printed summary.
+        Holds the figure.
+    numbers : ipywidgets.Output
+        Holds the printed summary (or "training ...", or an error).
     result : object
         What the experiment returned on the last run.
     runs : int
         How many times the experiment has run.
+    on_run : list of callable
+        Each is called with the panel after every successful run.
     """
 
-    def __init__(self, view, controls, fixed=None, rows=None):
+    def __init__(self, view, controls, fixed=None, rows=None, tidy=None, beside=False):
         self._view = view
+        self._tidy = tidy or dict
         self.controls = dict(controls)
         self.fixed = dict(fixed or {})
         self.output = widgets.Output()
+        self.numbers = widgets.Output()
+        self.output.add_class("tinynet-plot")
+        self.numbers.add_class("tinynet-numbers")
         self.result = None
         self.runs = 0
+        self.on_run = []
         self._held = False
         self._pending = False
         rows = rows or [[name] for name in self.controls]
         boxes = [widgets.HBox([self.controls[name] for name in row]) for row in rows]
-        super().__init__(boxes + [self.output])
+        if beside:
+            self.numbers.layout = widgets.Layout(width="360px", margin="24px 0 0 12px")
+            results = [widgets.HBox([self.output, self.numbers])]
+        else:
+            results = [self.output, self.numbers]
+        super().__init__(boxes + results)
         for control in self.controls.values():
             control.observe(self._changed, "value")
         self.refresh()
@@ -171,7 +239,7 @@ class ExperimentPanel(widgets.VBox):
         """The keyword arguments of the next run: fixed ones, then the controls' values."""
         values = dict(self.fixed)
         values.update({name: control.value for name, control in self.controls.items()})
-        return values
+        return self._tidy(values)
 
     @contextlib.contextmanager
     def hold(self):
@@ -188,20 +256,25 @@ class ExperimentPanel(widgets.VBox):
             self.refresh()
 
     def set(self, **values):
-        """Set controls by name and run the experiment once.
+        """Set controls (or fixed settings) by name and run the experiment once.
 
         Raises
         ------
         ValueError
-            For a name that is not one of the panel's controls.
+            For a name that is neither a control nor a fixed setting of the panel.
         """
-        unknown = sorted(set(values) - set(self.controls))
+        unknown = sorted(set(values) - set(self.controls) - set(self.fixed))
         if unknown:
             raise ValueError(f"{unknown} are not controls of this panel; "
-                             f"it has {sorted(self.controls)}.")
+                             f"it has {sorted(self.controls)} "
+                             f"(and the fixed settings {sorted(self.fixed)}).")
         with self.hold():
             for name, value in values.items():
-                self.controls[name].value = value
+                if name in self.controls:
+                    self.controls[name].value = value
+                elif self.fixed[name] != value:
+                    self.fixed[name] = value
+                    self._pending = True
         return self
 
     def _changed(self, _change):
@@ -212,16 +285,27 @@ class ExperimentPanel(widgets.VBox):
 
     def refresh(self):
         """Run the experiment with the current settings and show its result."""
-        self.output.outputs = (_text_output("running ..."),)
+        self.numbers.outputs = (_text_output("training ..."),)
         try:
             fig, text, result = self._view(**self.settings)
         except Exception as error:
-            self.output.outputs = (_text_output(f"{type(error).__name__}: {error}"),)
+            self.output.outputs = ()
+            self.numbers.outputs = (_text_output(f"{type(error).__name__}: {error}"),)
             raise
         self.result = result
         self.runs += 1
-        self.output.outputs = (_figure_output(fig), _text_output(text))
+        self.output.outputs = (_figure_output(fig),)
+        self.numbers.outputs = (_text_output(text),)
+        for callback in self.on_run:
+            callback(self)
         return result
+
+    def __repr__(self):
+        # Deterministic (no widget ids, no image bytes): this is the text a
+        # notebook stores next to the widget view, and nbval compares it.
+        settings = ", ".join(f"{name}={value!r}" for name, value in self.settings.items())
+        text = "".join(o.get("text", "") for o in self.numbers.outputs)
+        return f"{type(self).__name__}({settings})\n{text}".rstrip("\n")
 
 
 # ---------------------------------------------------------------------------
@@ -238,33 +322,56 @@ def _learning_rate_slider(value):
 def _training_view(**settings):
     fig, axes = new_figure(ncols=2, width=4.2, height=3.1)
     with warnings.catch_warnings():
-        # a diverged run warns; the panel prints the same message below the plot
+        # a diverged run warns; the panel prints the same message beside the plot
         warnings.simplefilter("ignore", RuntimeWarning)
         summary = experiments.training_experiment(**settings, axes=axes)
     return fig, experiments.describe_training(summary), summary
 
 
-TRAINING_DEFAULTS = {"learning_rate": 0.1, "weight_decay": 0.0, "epochs": 10,
-                     "batch_size": 32, "train_size": None, "seed": 0}
-BATCH_SIZES = (8, 16, 32, 64, 128)
+TRAINING_DEFAULTS = presets.TRAINING_DEFAULTS
 
 
-def training_panel(sliders=("learning_rate", "weight_decay", "epochs", "batch_size"),
-                   **defaults):
+def _tidy_training(settings):
+    # the order of training_experiment's signature; readout precision
+    return presets.tidy_settings({name: settings[name] for name in TRAINING_DEFAULTS})
+BATCH_SIZES = (8, 16, 25, 32, 64, 128)
+TRAIN_SIZES = (50, 100, 200, 400, None)  # None: all 1,079 training images
+TRAINING_SLIDERS = ("learning_rate", "weight_decay", "epochs", "batch_size", "train_size")
+_NO_PRESET = "(your own settings)"
+
+
+def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defaults):
     """Sliders that retrain TinyNet on the digits and redraw its loss and accuracy curves.
 
-    Calls :func:`tinynet.experiments.training_experiment` (8 and 16 filters)
-    whenever a slider is released, and prints
-    :func:`tinynet.experiments.describe_training` below the curves; a
-    diverged run shows a message instead of curves.
+    The instructor's panel. It calls
+    :func:`tinynet.experiments.training_experiment` (8 and 16 filters)
+    whenever a slider is released, and shows
+
+    * the loss and accuracy curves, and beside them the final figures of
+      :func:`tinynet.experiments.describe_training`; a diverged run shows a
+      message ("learning rate too high?") instead of curves;
+    * a menu of teaching scenarios (:data:`tinynet.presets.TRAINING_PRESETS`):
+      choosing one moves the sliders and retrains once, and its lesson is
+      shown; moving a slider away from it shows "(your own settings)";
+    * the settings as one line of Python (:func:`tinynet.presets.python_line`)
+      that repeats the run exactly; one click selects it for copying.
+
+    Learning rate and weight decay are rounded to the three significant
+    digits their readouts show (:func:`tinynet.presets.tidy_settings`)
+    before each run.
 
     Parameters
     ----------
     sliders : sequence of str
         Which settings get a control, among ``learning_rate`` (log slider,
         1e-3 to 100), ``weight_decay`` (log slider with an on/off box, so it
-        can be exactly 0), ``epochs`` (1 to 20) and ``batch_size``
-        (8 to 128). The others stay fixed.
+        can be exactly 0), ``epochs`` (1 to 100), ``batch_size`` (8 to 128)
+        and ``train_size`` (50 images to all). The others stay fixed (a
+        scenario can still change them).
+    preset : str, optional
+        Start from this scenario's settings (``**defaults`` override them).
+    scenarios : bool
+        Show the menu of scenarios.
     **defaults
         Starting values of ``learning_rate``, ``weight_decay``, ``epochs``,
         ``batch_size``, ``train_size`` and ``seed``.
@@ -272,24 +379,74 @@ def training_panel(sliders=("learning_rate", "weight_decay", "epochs", "batch_si
     Returns
     -------
     ExperimentPanel
+        With the extra attributes ``scenario`` (the menu), ``lesson`` and
+        ``code`` (HTML widgets) and ``python_line`` (the line of the last run).
     """
-    settings = _settings(TRAINING_DEFAULTS, defaults)
+    start = presets.preset_settings(preset) if preset is not None else TRAINING_DEFAULTS
+    settings = _settings(TRAINING_DEFAULTS, {**start, **defaults})
     makers = {
         "learning_rate": lambda v: _learning_rate_slider(v),
         "weight_decay": lambda v: OptionalLogSlider(v, "weight decay", min=-5, max=-0.5,
-                                                    off_value=1e-3),
-        "epochs": lambda v: widgets.IntSlider(value=v, min=1, max=max(20, v),
+                                                    off_value=1e-3, readout_format=".3g"),
+        "epochs": lambda v: widgets.IntSlider(value=v, min=1, max=max(100, v),
                                               description="epochs",
                                               continuous_update=False, style=_STYLE),
         "batch_size": lambda v: widgets.SelectionSlider(
             options=sorted(set(BATCH_SIZES) | {v}), value=v, description="batch size",
             continuous_update=False, style=_STYLE),
+        "train_size": lambda v: ChoiceSlider(
+            [("all" if n is None else str(n), n) for n in TRAIN_SIZES]
+            + ([] if v in TRAIN_SIZES else [(str(v), v)]),
+            v, description="training images"),
     }
     controls = _controls(makers, sliders, settings)
     fixed = {k: v for k, v in settings.items() if k not in controls}
     rows = [[n for n in ("learning_rate", "weight_decay") if n in controls],
-            [n for n in ("epochs", "batch_size") if n in controls]]
-    return ExperimentPanel(_training_view, controls, fixed, [r for r in rows if r])
+            [n for n in ("epochs", "batch_size", "train_size") if n in controls]]
+    panel = ExperimentPanel(_training_view, controls, fixed, [r for r in rows if r],
+                            tidy=_tidy_training, beside=True)
+    panel.add_class("tinynet-training-panel")
+
+    panel.code = widgets.HTML()
+    panel.code.add_class("tinynet-code")
+    panel.lesson = widgets.HTML(layout=widgets.Layout(width="640px"))
+    panel.lesson.add_class("tinynet-lesson")
+    names = list(presets.TRAINING_PRESETS)
+    panel.scenario = widgets.Dropdown(options=[_NO_PRESET] + names, value=_NO_PRESET,
+                                      description="scenario", style=_STYLE,
+                                      layout=widgets.Layout(width="420px"))
+    panel.scenario.add_class("tinynet-scenario")
+    syncing = []
+
+    def show_run(panel):
+        panel.python_line = presets.python_line(panel.settings)
+        panel.code.value = (
+            '<div style="font-size: 12px; color: #555">the same run in Python '
+            "(click the line to select it, then copy):</div>"
+            '<pre style="user-select: all; white-space: pre-wrap; margin: 2px 0; '
+            'padding: 4px 6px; background: #f4f4f4; font-size: 12px">'
+            f"{html.escape(panel.python_line)}</pre>")
+        name = presets.matching_preset(panel.settings)
+        syncing.append(True)
+        try:
+            panel.scenario.value = name or _NO_PRESET
+        finally:
+            syncing.pop()
+        panel.lesson.value = (f"<b>{html.escape(name)}</b>: "
+                              f"{html.escape(presets.TRAINING_PRESETS[name].lesson)}"
+                              if name else "")
+
+    def choose(change):
+        if syncing or change["new"] == _NO_PRESET:
+            return
+        panel.set(**presets.preset_settings(change["new"]))
+
+    panel.scenario.observe(choose, "value")
+    panel.on_run.append(show_run)
+    show_run(panel)
+    header = [widgets.VBox([panel.scenario, panel.lesson])] if scenarios else []
+    panel.children = tuple(header) + panel.children + (panel.code,)
+    return panel
 
 
 def _overfitting_view(**settings):

@@ -225,8 +225,12 @@ class ExperimentPanel(widgets.VBox):
         rows = rows or [[name] for name in self.controls]
         boxes = [widgets.HBox([self.controls[name] for name in row]) for row in rows]
         if beside:
-            self.numbers.layout = widgets.Layout(width="360px", margin="24px 0 0 12px")
-            results = [widgets.HBox([self.output, self.numbers])]
+            # the numbers go beside the figure where there is room, else below it
+            self.output.layout = widgets.Layout(width="820px", max_width="100%")
+            self.numbers.layout = widgets.Layout(width="440px", margin="24px 0 0 8px")
+            results = [widgets.HBox([self.output, self.numbers],
+                                    layout=widgets.Layout(flex_flow="row wrap",
+                                                          align_items="flex-start"))]
         else:
             results = [self.output, self.numbers]
         super().__init__(boxes + results)
@@ -313,10 +317,10 @@ class ExperimentPanel(widgets.VBox):
 # ---------------------------------------------------------------------------
 
 
-def _learning_rate_slider(value):
+def _learning_rate_slider(value, readout_format=".3g"):
     return widgets.FloatLogSlider(value=value, base=10, min=-3, max=2, step=0.25,
                                   description="learning rate", continuous_update=False,
-                                  readout_format=".3g", style=_STYLE, layout=_WIDE)
+                                  readout_format=readout_format, style=_STYLE, layout=_WIDE)
 
 
 def _training_view(**settings):
@@ -385,9 +389,11 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
     start = presets.preset_settings(preset) if preset is not None else TRAINING_DEFAULTS
     settings = _settings(TRAINING_DEFAULTS, {**start, **defaults})
     makers = {
-        "learning_rate": lambda v: _learning_rate_slider(v),
+        # 3 significant digits, trailing zeros trimmed (d3-format without a type):
+        # 0.1, 0.178, 0.00178, the values tidy_settings trains with
+        "learning_rate": lambda v: _learning_rate_slider(v, readout_format=".3"),
         "weight_decay": lambda v: OptionalLogSlider(v, "weight decay", min=-5, max=-0.5,
-                                                    off_value=1e-3, readout_format=".3g"),
+                                                    off_value=1e-3, readout_format=".3"),
         "epochs": lambda v: widgets.IntSlider(value=v, min=1, max=max(100, v),
                                               description="epochs",
                                               continuous_update=False, style=_STYLE),
@@ -400,6 +406,8 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
             v, description="training images"),
     }
     controls = _controls(makers, sliders, settings)
+    for name, control in controls.items():
+        control.add_class("tinynet-" + name.replace("_", "-"))  # for browser tests and CSS
     fixed = {k: v for k, v in settings.items() if k not in controls}
     rows = [[n for n in ("learning_rate", "weight_decay") if n in controls],
             [n for n in ("epochs", "batch_size", "train_size") if n in controls]]
@@ -408,8 +416,13 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
     panel.add_class("tinynet-training-panel")
 
     panel.code = widgets.HTML()
+    # larger numbers, for the back of a classroom (only the panel's own classes)
+    panel.style = widgets.HTML(
+        "<style>.tinynet-numbers pre { font-size: 15px !important; "
+        "line-height: 1.6 !important; }</style>",
+        layout=widgets.Layout(display="none"))
     panel.code.add_class("tinynet-code")
-    panel.lesson = widgets.HTML(layout=widgets.Layout(width="640px"))
+    panel.lesson = widgets.HTML(layout=widgets.Layout(width="auto", max_width="980px"))
     panel.lesson.add_class("tinynet-lesson")
     names = list(presets.TRAINING_PRESETS)
     panel.scenario = widgets.Dropdown(options=[_NO_PRESET] + names, value=_NO_PRESET,
@@ -445,7 +458,7 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
     panel.on_run.append(show_run)
     show_run(panel)
     header = [widgets.VBox([panel.scenario, panel.lesson])] if scenarios else []
-    panel.children = tuple(header) + panel.children + (panel.code,)
+    panel.children = tuple(header) + panel.children + (panel.code, panel.style)
     return panel
 
 

@@ -1,5 +1,6 @@
-# tinynet: `make lab` starts the course, `make test` runs every test.
-# Both create the virtual environment in .venv and install what they need.
+# tinynet: `make lab` starts the course, `make test` runs every test,
+# `make present` shows the slider panels as an app for projecting in class.
+# Each creates the virtual environment in .venv and installs what it needs.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -7,12 +8,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+PORT   ?= 8866
+PRESENT_NOTEBOOK := notebooks/instructor/present.ipynb
 
-.PHONY: help setup lab test unit nbval notebooks figures bench clean
+# TinyNet multiplies small matrices, where BLAS threads buy nothing; on a
+# busy 2-core machine they made a 0.3 s retrain take up to 19 s (threads
+# waiting for each other). One thread keeps the sliders fast.
+lab present test unit nbval browser notebooks: export OPENBLAS_NUM_THREADS = 1
+
+.PHONY: help setup lab present test unit nbval browser chromium notebooks figures bench clean
 
 help:
 	@echo "make lab      start JupyterLab on the course notebooks (sets up .venv first)"
-	@echo "make test     run the unit tests and the notebook checks (sets up .venv first)"
+	@echo "make present  serve the slider panels as an app on http://127.0.0.1:$(PORT) (Voila)"
+	@echo "make test     run the unit tests, the notebook checks and the browser tests"
+	@echo "make browser  run only the browser tests (JupyterLab and Voila in headless Chromium)"
 	@echo "make notebooks  re-execute every notebook and save its outputs"
 	@echo "make figures  redraw the course figures in figures/"
 	@echo "make bench    time one training step against the loop versions"
@@ -30,18 +40,38 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
+# For projecting in class: the instructor notebook's panels, without code,
+# on this machine only. Stop with Ctrl+C.
+present: $(STAMP)
+	$(BIN)/voila $(PRESENT_NOTEBOOK) --Voila.ip=127.0.0.1 --port=$(PORT) --theme=light $(VOILA_FLAGS)
+
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
-# Unit tests and the notebooks (outputs compared, strict) in one pytest run.
-test: $(STAMP)
+# The browser tests need Chromium: Debian's package when we are root,
+# otherwise Playwright's own download.
+chromium: $(STAMP)
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	  $(BIN)/python -m playwright install chromium; \
+	fi
+
+browser: $(STAMP) chromium
+	timeout 600 $(BIN)/python -m pytest tests/browser
+
+# Unit tests, the notebooks (outputs compared, strict) and the browser tests
+# in one pytest run.
+test: $(STAMP) chromium
 	timeout 3000 $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 notebooks: $(STAMP)
-	timeout 1200 $(BIN)/python tools/execute_notebooks.py
+	timeout 1200 $(BIN)/python tools/execute_notebooks.py notebooks/[0-9][0-9]_*.ipynb notebooks/instructor/*.ipynb
 
 figures: $(STAMP)
 	$(BIN)/python -m tinynet.figures figures

@@ -1,11 +1,14 @@
-"""The training notebook in JupyterLab: run all cells, then drive its panel like an instructor."""
+"""The training notebook in JupyterLab: run all cells, then drive its panel like an instructor.
+
+Every wait is bounded; a failure leaves a screenshot in tests/browser/screenshots/.
+"""
 
 import time
 import uuid
 
 import pytest
 
-from panel import RETRAIN_TIMEOUT, drive
+from panel import drive
 from conftest import SCREENSHOTS
 
 NOTEBOOK = "07_training_sgd.ipynb"
@@ -64,15 +67,11 @@ def test_training_notebook_panel_in_jupyterlab(lab, page):
     run_all_cells(page)
     shown = wait_until_all_ran(page)
     assert len(shown) > 20
-    errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-    assert page.locator(".jp-OutputArea-output .jp-RenderedText[data-mime-type="
-                        "'application/vnd.jupyter.error']").count() == 0
-    del errors
+    tracebacks = page.locator('.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')
+    assert tracebacks.count() == 0, tracebacks.first.inner_text()
 
     def shot(name, driver):
         SCREENSHOTS.mkdir(exist_ok=True)
         driver.panel.screenshot(path=str(SCREENSHOTS / f"lab-{name}.png"))
 
-    final = drive(page, AFTER_RUN_ALL, shot)
-    assert final["train_size"] == 100
-    assert RETRAIN_TIMEOUT  # every wait above was bounded
+    drive(page, AFTER_RUN_ALL, shot)

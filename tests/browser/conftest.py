@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from drive_panel import SCREENSHOTS
+
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 # Known to work with Debian's chromium on this kind of machine (NOTEBOOK_CI.md).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",

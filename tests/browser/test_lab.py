@@ -8,8 +8,7 @@ import uuid
 
 import pytest
 
-from panel import drive
-from conftest import SCREENSHOTS
+from drive_panel import SCREENSHOTS, drive
 
 NOTEBOOK = "07_training_sgd.ipynb"
 # Notebook 07 leaves its panel at these settings (its last panel cell calls

@@ -1,7 +1,6 @@
 """`make present`: the instructor notebook served by Voila, as a class would see it."""
 
-from panel import drive
-from conftest import SCREENSHOTS
+from drive_panel import SCREENSHOTS, drive
 from tinynet.presets import TRAINING_DEFAULTS
 
 

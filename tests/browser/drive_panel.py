@@ -8,10 +8,12 @@ ipywidgets, so the same locators work (the panel and its controls carry
 import math
 import time
 import warnings
+from pathlib import Path
 
 from tinynet import experiments
 from tinynet.presets import preset_settings, python_line, tidy_settings
 
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 RETRAIN_TIMEOUT = 60  # seconds for one retrain to show, on a busy 2-core machine
 
 

@@ -6,8 +6,6 @@ Every wait is bounded; a failure leaves a screenshot in tests/browser/screenshot
 import time
 import uuid
 
-import pytest
-
 from drive_panel import SCREENSHOTS, drive
 
 NOTEBOOK = "07_training_sgd.ipynb"

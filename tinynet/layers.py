@@ -41,6 +41,18 @@ _IMAGE_FIX = (
 )
 
 
+# Element-wise passes over big arrays run at memory speed; cut into blocks of
+# about this many output elements, each block's arrays stay in the CPU cache
+# while all the passes over it run.
+_BLOCK_ELEMENTS = 1 << 17
+
+
+def _channel_blocks(C, per_channel):
+    """Slices of the channel axis, each covering about _BLOCK_ELEMENTS elements."""
+    step = max(1, _BLOCK_ELEMENTS // max(per_channel, 1))
+    return [slice(c, min(c + step, C)) for c in range(0, C, step)]
+
+
 def _check_dout(dout, expected_shape, layer):
     """``dout`` must match the shape of the layer's last output."""
     if expected_shape is None:
@@ -311,25 +323,32 @@ class MaxPool:
         # store their outputs in, so every array below shares one layout.
         xp = pad_images(x.transpose(1, 0, 2, 3), self.pad, value=-np.inf)
 
+        C = xp.shape[0]
+        out = np.empty((C, N, OH, OW), dtype=x.dtype)
+        argmax = np.empty((C, N, OH, OW), dtype=np.min_scalar_type(self.pool_h * self.pool_w - 1))
+        for block in _channel_blocks(C, N * OH * OW):  # keeps each block's arrays in cache
+            self._pool_block(xp[block], out[block], argmax[block], OH, OW)
+        self._argmax = argmax
+        self._x_shape = x.shape
+        return out.transpose(1, 0, 2, 3)                                   # (N, C, OH, OW) view
+
+    def _pool_block(self, xp, out, argmax, OH, OW):
+        """Max and argmax of every window, for a block of channels (C, N, ...)."""
         # Visit the window offsets k = i * pool_w + j in row-major order. A
         # strict ">" keeps the first maximum when values tie, and since k only
         # grows, "argmax = max(argmax, k * better)" records the latest winner.
         # (Arithmetic on masks is several times faster than np.where here.)
-        out = xp[window_slice(0, 0, self.stride, OH, OW)].copy()       # (C, N, OH, OW)
-        index_type = np.min_scalar_type(self.pool_h * self.pool_w - 1)
-        argmax = np.zeros(out.shape, dtype=index_type)
+        out[...] = xp[window_slice(0, 0, self.stride, OH, OW)]
+        argmax[...] = 0
         better = np.empty(out.shape, dtype=bool)
-        k_if_better = np.empty(out.shape, dtype=index_type)
+        k_if_better = np.empty(out.shape, dtype=argmax.dtype)
         for k in range(1, self.pool_h * self.pool_w):
             i, j = divmod(k, self.pool_w)
             candidate = xp[window_slice(i, j, self.stride, OH, OW)]
             np.greater(candidate, out, out=better)
             np.maximum(out, candidate, out=out)
-            np.multiply(better, index_type.type(k), out=k_if_better)
+            np.multiply(better, argmax.dtype.type(k), out=k_if_better)
             np.maximum(argmax, k_if_better, out=argmax)
-        self._argmax = argmax
-        self._x_shape = x.shape
-        return out.transpose(1, 0, 2, 3)                                   # (N, C, OH, OW) view
 
     def backward(self, dout):
         """Send each output gradient to the input cell that won its window."""
@@ -345,18 +364,23 @@ class MaxPool:
         OH, OW = dout.shape[2:]
         Hp, Wp = H + 2 * self.pad, W + 2 * self.pad
         dout = np.ascontiguousarray(dout.transpose(1, 0, 2, 3))          # (C, N, OH, OW)
-        overlapping = self.stride < self.pool_h or self.stride < self.pool_w
         dxp = np.zeros((C, N, Hp, Wp), dtype=dout.dtype)
-        winner = np.empty(self._argmax.shape, dtype=bool)
+        for block in _channel_blocks(C, N * OH * OW):
+            self._unpool_block(dout[block], self._argmax[block], dxp[block], OH, OW)
+        return dxp[:, :, self.pad:self.pad + H, self.pad:self.pad + W].transpose(1, 0, 2, 3)
+
+    def _unpool_block(self, dout, argmax, dxp, OH, OW):
+        """Route a block of channels' gradients to the winners of their windows."""
+        overlapping = self.stride < self.pool_h or self.stride < self.pool_w
+        winner = np.empty(argmax.shape, dtype=bool)
         for k in range(self.pool_h * self.pool_w):
             i, j = divmod(k, self.pool_w)
-            np.equal(self._argmax, k, out=winner)
+            np.equal(argmax, k, out=winner)
             target = dxp[window_slice(i, j, self.stride, OH, OW)]
             if overlapping:  # a cell can win several windows: sum
                 target += dout * winner
             else:            # each cell belongs to one window at most
                 np.multiply(dout, winner, out=target)
-        return dxp[:, :, self.pad:self.pad + H, self.pad:self.pad + W].transpose(1, 0, 2, 3)
 
 
 class SoftmaxWithLoss:

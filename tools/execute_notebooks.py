@@ -50,7 +50,9 @@ def execute(path):
 
 
 def main(argv):
-    paths = [Path(p) for p in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = [Path(p) for p in argv] or (
+        sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        + sorted((ROOT / "notebooks" / "instructor").glob("*.ipynb")))
     total = 0.0
     for path in paths:
         seconds = execute(path.resolve())

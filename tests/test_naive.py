@@ -1,7 +1,5 @@
 """The loop versions in tinynet.naive agree with the vectorised layers."""
 
-import itertools
-
 import numpy as np
 import pytest
 
@@ -12,49 +10,10 @@ from tinynet.naive import (
     maxpool_backward_naive,
     maxpool_forward_naive,
 )
+from grids import CONV_GRID, POOL_GRID, conv_id, pool_id
+
 
 RTOL = ATOL = 1e-12
-
-
-def fits(H, W, KH, KW, pad):
-    return KH <= H + 2 * pad and KW <= W + 2 * pad
-
-
-# The same grid as the gradient checks in test_layers.py.
-CONV_GRID = [
-    (N, C, F, H, W, KH, KW, stride, pad)
-    for (N, C, F), (H, W), (KH, KW), stride, pad in itertools.product(
-        [(1, 1, 1), (1, 3, 2), (3, 2, 4)],
-        [(7, 5), (4, 6)],
-        [(1, 1), (3, 3), (2, 3), (5, 5)],
-        [1, 2, 3],
-        [0, 1, 2],
-    )
-    if fits(H, W, KH, KW, pad)
-]
-
-POOL_GRID = [
-    (N, C, H, W, ph, pw, stride, pad)
-    for (N, C), (H, W), (ph, pw, stride, pad) in itertools.product(
-        [(1, 1), (3, 2)],
-        [(7, 5), (6, 6), (5, 5)],
-        [
-            (2, 2, 2, 0), (3, 3, 2, 0), (2, 3, 2, 0), (3, 2, 1, 0), (2, 2, 1, 0),
-            (2, 2, 2, 1), (3, 3, 2, 1), (2, 3, 1, 1), (3, 2, 3, 1), (3, 3, 1, 2),
-        ],
-    )
-    if fits(H, W, ph, pw, pad)
-]
-
-
-def conv_id(case):
-    N, C, F, H, W, KH, KW, s, p = case
-    return f"N{N}C{C}F{F}-{H}x{W}-k{KH}x{KW}-s{s}p{p}"
-
-
-def pool_id(case):
-    N, C, H, W, ph, pw, s, p = case
-    return f"N{N}C{C}-{H}x{W}-w{ph}x{pw}-s{s}p{p}"
 
 
 @pytest.mark.parametrize("case", CONV_GRID, ids=conv_id)

@@ -31,6 +31,17 @@ def _axes(axes, n):
     return np.atleast_1d(axes)
 
 
+def _grid_axes(axes, n, ncols, cell_width, cell_height):
+    """``axes`` flattened, or a new grid of ``n`` small panels, ``ncols`` a row."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        nrows = -(-n // ncols)
+        _, axes = plt.subplots(nrows, ncols, figsize=(cell_width * ncols, cell_height * nrows),
+                               layout="constrained")
+    return np.atleast_1d(axes).ravel()
+
+
 def plot_history(history, axes=None, title=None):
     """Loss curves (left) and accuracy curves (right) from a training run.
 
@@ -94,13 +105,7 @@ def plot_images(images, labels=None, predictions=None, ncols=10, axes=None, cmap
     if images.ndim == 4:
         images = images[:, 0]
     n = len(images)
-    if axes is None:
-        import matplotlib.pyplot as plt
-
-        nrows = -(-n // ncols)
-        _, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.25 * nrows),
-                               layout="constrained")
-    axes = np.atleast_1d(axes).ravel()
+    axes = _grid_axes(axes, n, ncols, 1.1, 1.25)
     for k, ax in enumerate(axes):
         ax.set_axis_off()
         if k >= n:
@@ -128,14 +133,7 @@ def plot_filters(W, axes=None, title=None):
     """
     W = np.asarray(W)
     F = W.shape[0]
-    if axes is None:
-        import matplotlib.pyplot as plt
-
-        ncols = min(F, 8)
-        nrows = -(-F // ncols)
-        _, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.3 * nrows),
-                               layout="constrained")
-    axes = np.atleast_1d(axes).ravel()
+    axes = _grid_axes(axes, F, min(F, 8), 1.2, 1.3)
     limit = float(np.abs(W[:, 0]).max()) or 1.0
     for f, ax in enumerate(axes):
         ax.set_axis_off()
@@ -160,14 +158,7 @@ def plot_feature_maps(maps, axes=None, title=None, cmap="viridis"):
     """
     maps = np.asarray(maps)
     C = maps.shape[0]
-    if axes is None:
-        import matplotlib.pyplot as plt
-
-        ncols = min(C, 8)
-        nrows = -(-C // ncols)
-        _, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.3 * nrows),
-                               layout="constrained")
-    axes = np.atleast_1d(axes).ravel()
+    axes = _grid_axes(axes, C, min(C, 8), 1.2, 1.3)
     for c, ax in enumerate(axes):
         ax.set_axis_off()
         if c < C:

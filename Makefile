@@ -37,8 +37,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# JupyterLab refuses to run as root unless told (containers, cloud sandboxes).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # For projecting in class: the instructor notebook's panels, without code,
 # on this machine only. Stop with Ctrl+C.

@@ -114,13 +114,13 @@ CHECKERS = [checker for checker, _ in RIGHT]
 
 @pytest.mark.parametrize("checker, answer", RIGHT, ids=[c.__name__ for c, _ in RIGHT])
 def test_a_right_answer_passes(checker, answer, capsys):
-    assert checker(answer) is True
+    assert checker(answer)
     assert "PASS" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("checker", CHECKERS, ids=[c.__name__ for c in CHECKERS])
 def test_the_skeleton_reports_not_attempted(checker, capsys):
-    assert checker(not_attempted) is False
+    assert not checker(not_attempted) and not checker(not_attempted).attempted
     assert "not attempted yet" in capsys.readouterr().out
 
 
@@ -252,4 +252,12 @@ def test_checkers_do_not_let_a_student_modify_the_cases():
         dout[x <= 0] = 0  # the textbook's in-place ReLU
         return dout
 
-    assert check_relu_backward(in_place) is True
+    assert check_relu_backward(in_place)
+
+
+def test_a_verdict_is_truthy_only_when_passed_and_displays_nothing(capsys):
+    from tinynet.exercises import Verdict
+
+    assert Verdict(True) and not Verdict(False) and not Verdict(False, attempted=False)
+    assert Verdict(True)._ipython_display_() is None  # the printed line is the whole output
+    assert "not attempted" in repr(Verdict(False, attempted=False))

@@ -14,6 +14,29 @@ class ExerciseFailed(AssertionError):
     """A student's answer did not match the reference."""
 
 
+class Verdict:
+    """What a checker concluded: true when the exercise passed.
+
+    The checker has already printed its one-line verdict, so a notebook cell
+    that ends with the check shows nothing more (no ``True``/``False`` echo).
+    """
+
+    def __init__(self, passed, attempted=True):
+        self.passed = passed
+        self.attempted = attempted
+
+    def __bool__(self):
+        return self.passed
+
+    def __repr__(self):
+        if not self.attempted:
+            return "Verdict(not attempted)"
+        return f"Verdict(passed={self.passed})"
+
+    def _ipython_display_(self):
+        """Display nothing: the verdict line was printed already."""
+
+
 def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
     """Compare ``student(*args)`` with ``reference(*args)`` for each case.
 
@@ -32,9 +55,9 @@ def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
 
     Returns
     -------
-    bool
-        True when every case matches; False when the student's function
-        still raises ``NotImplementedError`` (not attempted yet). A wrong
+    Verdict
+        True when every case matches; false (with ``attempted=False``) when
+        the student's function still raises ``NotImplementedError``. A wrong
         answer raises :class:`ExerciseFailed`.
     """
     if not callable(student):
@@ -47,7 +70,7 @@ def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
             # The exercise's skeleton: the notebook still runs top to bottom.
             print(f"{name}: not attempted yet. Replace `raise NotImplementedError` "
                   f"with your code and run the cell again.")
-            return False
+            return Verdict(False, attempted=False)
         except Exception as error:
             raise ExerciseFailed(
                 f"{name}: FAIL on case {number}: your function raised "
@@ -72,7 +95,7 @@ def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
                     f"{name}: FAIL on case {number}{label}: values differ by up to "
                     f"{worst:.3g}. Hint: {hint}")
     print(f"{name}: PASS ({len(cases)} cases)")
-    return True
+    return Verdict(True)
 
 
 def _copy(args):

@@ -24,7 +24,7 @@ from ..model import PARAM_NAMES, init_params, train_one_iter
 from ..optim import SGD
 from ..polynomial import fit_polynomial, predict_polynomial
 from ..training import minibatches
-from . import ExerciseFailed, check_function
+from . import ExerciseFailed, Verdict, check_function
 
 __all__ = [
     "check_train_one_iter",
@@ -73,7 +73,7 @@ def check_train_one_iter(student):
             "p - learning_rate * (grad + weight_decay * p) for every parameter, "
             "biases included, in the order W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc.")
     if _modifies_inputs("train_one_iter", student, cases[1], hint):
-        return False
+        return Verdict(False, attempted=False)
     return check_function("train_one_iter", student, train_one_iter, cases, hint)
 
 
@@ -158,7 +158,7 @@ def check_sgd_step_weights_only(student):
             "weight_decay * p). For a bias (name starting with 'b'): p - learning_rate "
             "* grad, no decay. Build a new dict; do not change params in place.")
     if _modifies_inputs("sgd_step_weights_only", run(student), cases[1], hint):
-        return False
+        return Verdict(False, attempted=False)
     return check_function("sgd_step_weights_only", run(student), run(_sgd_weights_only),
                           cases, hint)
 

@@ -34,6 +34,13 @@ def check_int(name, value, minimum=None):
     return value
 
 
+def as_generator(name, value):
+    """A ``numpy.random.Generator`` from a seed (int >= 0) or a Generator."""
+    if isinstance(value, np.random.Generator):
+        return value
+    return np.random.default_rng(check_int(name, value, minimum=0))
+
+
 def check_number(name, value, minimum=None, allow_equal=True):
     """Return ``value`` as a finite Python float, or raise naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

@@ -25,12 +25,7 @@ Speed notes, for the curious (none of this changes a result):
 
 import numpy as np
 
-from ._checks import (
-    as_float_array,
-    check_finite,
-    check_int,
-    check_labels,
-)
+from ._checks import as_float_array, check_int, check_labels
 from .im2col import col2im, conv_output_size, im2col, pad_images, window_slice
 
 __all__ = ["Convolution", "Relu", "FullyConnected", "MaxPool", "SoftmaxWithLoss"]

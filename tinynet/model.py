@@ -10,7 +10,7 @@
 
 import numpy as np
 
-from ._checks import as_float_array, check_int, check_number
+from ._checks import as_float_array, as_generator, check_int
 from .im2col import conv_output_size
 from .layers import Convolution, FullyConnected, MaxPool, Relu, SoftmaxWithLoss
 from .optim import SGD
@@ -50,8 +50,6 @@ class TinyNet:
                 f"conv1 produces: expected shape (F2, {self.conv1.W.shape[0]}, KH, KW); "
                 f"got {self.conv2.W.shape}."
             )
-        if self.fc.W.shape[1] != self.fc.b.shape[0]:  # pragma: no cover - checked by the layer
-            raise ValueError("W_fc and b_fc disagree on the number of classes.")
 
     @property
     def layers(self):
@@ -188,6 +186,15 @@ class TinyNet:
         return self.evaluate(x, t, batch_size)[1]
 
 
+def _block_sizes(H, W, KH, KW):
+    """Spatial size after one TinyNet block: ((after the conv), (after the pool)).
+
+    The convolution has stride 1 and pad 1; the pool is 2x2 with stride 2.
+    """
+    conv = conv_output_size(H, KH, 1, 1), conv_output_size(W, KW, 1, 1)
+    return conv, (conv_output_size(conv[0], 2, 2, 0), conv_output_size(conv[1], 2, 2, 0))
+
+
 def output_shapes(input_shape, params):
     """Shape of one sample after each layer, for a table of the network.
 
@@ -204,12 +211,11 @@ def output_shapes(input_shape, params):
     C, H, W = input_shape
     rows = [("input", (C, H, W), 0)]
     for conv, pool in (("conv1", "pool1"), ("conv2", "pool2")):
-        Wc, bc = params[f"W_{conv}"], params[f"b_{conv}"]
-        F, _, KH, KW = Wc.shape
-        H, W = conv_output_size(H, KH, 1, 1), conv_output_size(W, KW, 1, 1)
-        rows.append((conv, (F, H, W), Wc.size + bc.size))
-        rows.append((f"relu{conv[-1]}", (F, H, W), 0))
-        H, W = conv_output_size(H, 2, 2, 0), conv_output_size(W, 2, 2, 0)
+        weight, bias = params[f"W_{conv}"], params[f"b_{conv}"]
+        F, _, KH, KW = weight.shape
+        (Hc, Wc), (H, W) = _block_sizes(H, W, KH, KW)
+        rows.append((conv, (F, Hc, Wc), weight.size + bias.size))
+        rows.append((f"relu{conv[-1]}", (F, Hc, Wc), 0))
         rows.append((pool, (F, H, W), 0))
     K = params["W_fc"].shape[1]
     rows.append(("fc", (K,), params["W_fc"].size + params["b_fc"].size))
@@ -251,15 +257,10 @@ def init_params(input_shape=(1, 8, 8), conv1_filters=8, conv2_filters=16,
     KS = check_int("kernel_size", kernel_size, minimum=1)
     if np.dtype(dtype).kind != "f":
         raise TypeError(f"dtype must be a float type such as np.float32; got {dtype!r}.")
-    if isinstance(rng, np.random.Generator):
-        generator = rng
-    else:
-        generator = np.random.default_rng(check_int("rng", rng, minimum=0))
+    generator = as_generator("rng", rng)
 
-    H1, W1 = conv_output_size(H, KS, 1, 1), conv_output_size(W, KS, 1, 1)
-    H2, W2 = conv_output_size(H1, 2, 2, 0), conv_output_size(W1, 2, 2, 0)
-    H3, W3 = conv_output_size(H2, KS, 1, 1), conv_output_size(W2, KS, 1, 1)
-    H4, W4 = conv_output_size(H3, 2, 2, 0), conv_output_size(W3, 2, 2, 0)
+    (H1, W1), (H2, W2) = _block_sizes(H, W, KS, KS)
+    (H3, W3), (H4, W4) = _block_sizes(H2, W2, KS, KS)
     if min(H1, W1, H2, W2, H3, W3, H4, W4) < 1:
         raise ValueError(
             f"input_shape {tuple(input_shape)} is too small for two conv + pool "

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import NonFiniteError, as_float_array, check_int, check_labels
+from ._checks import NonFiniteError, as_float_array, as_generator, check_int, check_labels
 from .model import PARAM_NAMES, TinyNet
 from .optim import SGD
 
@@ -132,8 +132,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     optimizer = SGD(learning_rate, weight_decay, decay_biases)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
-        check_int("seed", seed, minimum=0))
+    rng = as_generator("seed", seed)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {callback!r}.")
 

@@ -43,7 +43,8 @@ def execute(path):
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    nb.metadata.pop("widgets", None) if not nb.metadata.get("widgets") else None
+    if not nb.metadata.get("widgets"):  # no widgets: no empty state block
+        nb.metadata.pop("widgets", None)
     text = rename_widget_ids(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True))
     path.write_text(text + "\n", encoding="utf-8")
     return seconds

@@ -44,11 +44,11 @@ LEARNING_RATE, WEIGHT_DECAY = 0.1, 1e-4
 class LoopConvolution(Convolution):
     """Convolution computed by :func:`tinynet.naive.conv_forward_naive`."""
 
-    def forward(self, x):
+    def _forward(self, x):
         self._x = x
         return naive.conv_forward_naive(x, self.W, self.b, self.stride, self.pad)
 
-    def backward(self, dout):
+    def _backward(self, dout, need_dx=True, release=False):
         dx, self.dW, self.db = naive.conv_backward_naive(dout, self._x, self.W,
                                                          self.stride, self.pad)
         return dx
@@ -57,11 +57,11 @@ class LoopConvolution(Convolution):
 class LoopMaxPool(MaxPool):
     """Max pooling computed by :mod:`tinynet.naive`."""
 
-    def forward(self, x):
+    def _forward(self, x):
         self._x = x
         return naive.maxpool_forward_naive(x, self.pool_h, self.pool_w, self.stride, self.pad)
 
-    def backward(self, dout):
+    def _backward(self, dout):
         return naive.maxpool_backward_naive(dout, self._x, self.pool_h, self.pool_w,
                                             self.stride, self.pad)
 
@@ -75,22 +75,6 @@ class LoopTinyNet(TinyNet):
         self.conv2 = LoopConvolution(W_conv2, b_conv2, stride=1, pad=1)
         self.pool1 = LoopMaxPool(2, 2, stride=2)
         self.pool2 = LoopMaxPool(2, 2, stride=2)
-
-    def scores(self, x):
-        out = x
-        for _, layer in self.layers:
-            out = layer.forward(out)
-        return out
-
-    def forward(self, x, t):
-        scores = self.scores(x)
-        return scores, self.loss.forward(scores, t)
-
-    def backward(self):
-        dout = self.loss.backward(1)
-        for _, layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return self._grad_tuple()
 
 
 def loop_train_one_iter(params, x, t):

@@ -212,3 +212,52 @@ def compare(name, received, expected, rtol=1e-7, atol=1e-9, hint=None):
             + (f" Hint: {hint}" if hint else "")
         )
     return diff
+
+
+def compare_all(title, pairs, rtol=1e-7, atol=1e-9):
+    """Compare several results with their references and print ONE line.
+
+    Parameters
+    ----------
+    title : str
+        What is being compared, for the verdict line.
+    pairs : list of (str, array_like, array_like)
+        ``(label, received, expected)`` for each comparison.
+    rtol, atol : float
+        Tolerances, as in :func:`numpy.allclose`.
+
+    Returns
+    -------
+    int
+        The number of pairs that match exactly.
+
+    Raises
+    ------
+    GradientCheckError
+        Naming every label that does not match (shape or values), with its
+        largest difference.
+    """
+    pairs = list(pairs)
+    exact, failures = 0, []
+    for label, received, expected in pairs:
+        received = np.asarray(received)
+        expected = np.asarray(expected)
+        if received.shape != expected.shape:
+            failures.append(f"{label} (shape {received.shape}, expected {expected.shape})")
+        elif np.array_equal(received, expected):
+            exact += 1
+        elif not np.allclose(received, expected, rtol=rtol, atol=atol):
+            diff = np.abs(received.astype(np.float64) - expected.astype(np.float64))
+            worst = float(np.nanmax(diff)) if np.isfinite(diff).any() else float("nan")
+            failures.append(f"{label} (max difference {worst:.3e})")
+    n = len(pairs)
+    if failures:
+        raise GradientCheckError(
+            f"{title}: {len(failures)} of {n} differ (allowed rtol={rtol:g}, atol={atol:g}): "
+            + ", ".join(failures) + "."
+        )
+    if exact == n:
+        print(f"{title}: all {n} exact")
+    else:
+        print(f"{title}: all {n} match ({exact} exact, {n - exact} within rtol={rtol:g})")
+    return exact

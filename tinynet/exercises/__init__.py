@@ -7,11 +7,24 @@ prints ``PASS`` or raises :class:`ExerciseFailed` with a hint. The checkers
 for each lesson live in a module of this package named after the lesson.
 """
 
+import os
+
 import numpy as np
 
 
 class ExerciseFailed(AssertionError):
     """A student's answer did not match the reference."""
+
+    def _render_traceback_(self):
+        """What Jupyter shows: the message only, no traceback through the checker."""
+        return [f"{type(self).__name__}: {self}"]
+
+
+class ExerciseNotAttempted(AssertionError):
+    """The exercise still raises ``NotImplementedError`` (raised only under nbgrader)."""
+
+    def _render_traceback_(self):
+        return [f"{type(self).__name__}: {self}"]
 
 
 class Verdict:
@@ -68,9 +81,7 @@ def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
             received = student(*_copy(args))
         except NotImplementedError:
             # The exercise's skeleton: the notebook still runs top to bottom.
-            print(f"{name}: not attempted yet. Replace `raise NotImplementedError` "
-                  f"with your code and run the cell again.")
-            return Verdict(False, attempted=False)
+            return not_attempted(name)
         except Exception as error:
             raise ExerciseFailed(
                 f"{name}: FAIL on case {number}: your function raised "
@@ -100,3 +111,13 @@ def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
 
 def _copy(args):
     return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+
+
+def not_attempted(name):
+    """Report an untouched skeleton: print and return, or raise under nbgrader."""
+    message = (f"{name}: not attempted yet. Replace `raise NotImplementedError` "
+               f"with your code and run the cell again.")
+    if os.environ.get("NBGRADER_EXECUTION"):
+        raise ExerciseNotAttempted(message)
+    print(message)
+    return Verdict(False, attempted=False)

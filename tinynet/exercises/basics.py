@@ -36,11 +36,15 @@ __all__ = [
     "check_gradient_descent",
     "check_numerical_derivative",
     "check_numerical_gradient_descent",
+    "check_fc_forward",
     "check_fc_backward",
+    "check_relu_forward",
     "check_relu_backward",
     "check_fc_relu_fc_backward",
     "check_softmax",
+    "check_cross_entropy",
     "check_cross_entropy_loss",
+    "check_softmax_cross_entropy_backward",
     "check_cross_entropy_gradient",
 ]
 
@@ -58,7 +62,7 @@ def _add_batch_axes(image):
     return np.asarray(image)[None, None]  # (H, W) -> (1, 1, H, W)
 
 
-def check_add_batch_axes(student):
+def check_add_batch_axes(student, *, hidden=False):
     """``student(image)``: one grey image (H, W) -> a batch of one, (1, 1, H, W)."""
     rng = _generator(0)
     cases = [(rng.random((8, 8)),), (rng.random((5, 7)),), (rng.random((1, 3)),)]
@@ -72,7 +76,7 @@ def _channels_first(x):
     return np.transpose(x, (0, 3, 1, 2))  # (N, H, W, C) -> (N, C, H, W)
 
 
-def check_channels_first(student):
+def check_channels_first(student, *, hidden=False):
     """``student(x)``: images (N, H, W, C) -> the same images as (N, C, H, W)."""
     rng = _generator(1)
     cases = [(rng.random((2, 4, 5, 3)),), (rng.random((1, 3, 3, 1)),),
@@ -93,7 +97,7 @@ def _parabola_gradient(w):
     return 2.0 * w  # derivative of w ** 2
 
 
-def check_gradient_descent(student):
+def check_gradient_descent(student, *, hidden=False):
     """``student(gradient, start, learning_rate, steps)`` -> the path of ``w``.
 
     The path holds ``steps + 1`` values: ``start``, then ``w`` after each
@@ -117,7 +121,7 @@ def _central_difference(f, w, eps):
     return float(numerical_gradient(lambda: float(f(x[0])), x, eps)[0])
 
 
-def check_numerical_derivative(student):
+def check_numerical_derivative(student, *, hidden=False):
     """``student(f, w, eps)`` -> the central-difference estimate of f'(w)."""
     cases = [(bumpy, 2.0, 1e-3), (np.sin, 0.5, 1e-4), (np.exp, 1.0, 1e-2),
              (bumpy, -1.0, 0.1)]
@@ -133,7 +137,7 @@ def _numerical_gradient_descent(f, start, learning_rate, steps, eps):
                             steps)
 
 
-def check_numerical_gradient_descent(student):
+def check_numerical_gradient_descent(student, *, hidden=False):
     """``student(f, start, learning_rate, steps, eps)`` -> the path of ``w``.
 
     Gradient descent on ``f`` itself: each step estimates f'(w) by the
@@ -151,6 +155,29 @@ def check_numerical_gradient_descent(student):
 # ---------------------------------------------------------------------------
 # 02: fully connected layer and ReLU
 # ---------------------------------------------------------------------------
+
+
+def _fc_forward(x, W, b):
+    return FullyConnected(W, b).forward(x)
+
+
+def check_fc_forward(student, *, hidden=False):
+    """``student(x, W, b)`` -> ``out = x_flat @ W + b`` of shape (N, M).
+
+    ``x`` may be (N, D) or (N, C, H, W); it is flattened to (N, D) first.
+    """
+    rng = _generator(12 + 100 * hidden)
+    sizes = [(2, (3,), 2), (4, (5,), 3), (2, (2, 3, 3), 4), (1, (6,), 1)]
+    if hidden:
+        sizes += [(5, (3, 2, 2), 3), (3, (7,), 6)]
+    cases = []
+    for N, rest, M in sizes:
+        D = int(np.prod(rest))
+        cases.append((rng.standard_normal((N, *rest)), rng.standard_normal((D, M)),
+                      rng.standard_normal(M)))
+    hint = ("Flatten x to (N, D) with x.reshape(len(x), -1), multiply by W (D, M) and "
+            "add b (M,), which broadcasts over the rows: out = x_flat @ W + b.")
+    return check_function("fc_forward", student, _fc_forward, cases, hint)
 
 
 def _fc_backward(dout, x, W):
@@ -174,7 +201,7 @@ def _fc_cases(seed):
     ]
 
 
-def check_fc_backward(student):
+def check_fc_backward(student, *, hidden=False):
     """``student(dout, x, W)`` -> ``(dx, dW, db)`` of ``out = x_flat @ W + b``.
 
     ``x`` may be (N, D) or (N, C, H, W); ``dx`` must have the shape of ``x``.
@@ -186,13 +213,29 @@ def check_fc_backward(student):
     return check_function("fc_backward", student, _fc_backward, _fc_cases(2), hint)
 
 
+def _relu_forward(x):
+    return Relu().forward(x)
+
+
+def check_relu_forward(student, *, hidden=False):
+    """``student(x)`` -> ``out = max(x, 0)`` element by element, any shape."""
+    rng = _generator(13 + 100 * hidden)
+    cases = [(rng.standard_normal((3, 4)),), (rng.standard_normal((2, 2, 3, 3)),),
+             (np.array([[-1.0, 0.0, 2.0], [0.5, -0.0, -3.0]]),)]
+    if hidden:
+        cases += [(rng.standard_normal((5, 1, 4, 6)),), (rng.standard_normal(7),)]
+    hint = ("Keep positive entries, replace the others by 0: np.maximum(x, 0). Return a "
+            "new array of the shape of x; do not modify x.")
+    return check_function("relu_forward", student, _relu_forward, cases, hint)
+
+
 def _relu_backward(dout, x):
     layer = Relu()
     layer.forward(x)
     return layer.backward(dout)
 
 
-def check_relu_backward(student):
+def check_relu_backward(student, *, hidden=False):
     """``student(dout, x)`` -> ``dx`` of ``out = max(x, 0)``, any shape."""
     rng = _generator(3)
     x_with_zeros = np.array([[-1.0, 0.0, 2.0], [0.5, -0.0, -3.0]])
@@ -215,7 +258,7 @@ def _fc_relu_fc_backward(dout, x, W1, b1, W2, b2):
     return dx, fc1.dW, fc1.db, fc2.dW, fc2.db
 
 
-def check_fc_relu_fc_backward(student):
+def check_fc_relu_fc_backward(student, *, hidden=False):
     """``student(dout, x, W1, b1, W2, b2)`` -> ``(dx, dW1, db1, dW2, db2)``.
 
     The network is ``out = relu(x @ W1 + b1) @ W2 + b2`` with x of shape (N, D).
@@ -254,7 +297,7 @@ def _scores_cases(seed):
     ]
 
 
-def check_softmax(student):
+def check_softmax(student, *, hidden=False):
     """``student(x)``: scores (N, K) -> probabilities (N, K), row by row."""
     cases = [(x,) for x in _scores_cases(6)]
     hint = ("Subtract each row's maximum before np.exp (x.max(axis=1, keepdims=True)) "
@@ -263,11 +306,32 @@ def check_softmax(student):
     return check_function("softmax", student, _softmax, cases, hint)
 
 
+def _cross_entropy(y, t):
+    N = y.shape[0]
+    labels = t.argmax(axis=1) if t.ndim == 2 else t
+    return float(-np.mean(np.log(y[np.arange(N), labels])))
+
+
+def check_cross_entropy(student, *, hidden=False):
+    """``student(y, t)``: probabilities (N, K), labels (N,) or one-hot (N, K) -> mean loss."""
+    rng = _generator(14 + 100 * hidden)
+    cases = []
+    for N, K, one_hot in [(3, 4, False), (2, 3, True), (1, 5, False), (4, 2, True)] + (
+            [(6, 7, False), (5, 3, True)] if hidden else []):
+        y = _softmax(rng.standard_normal((N, K)))
+        t = rng.integers(0, K, size=N)
+        cases.append((y, np.eye(K)[t] if one_hot else t))
+    hint = ("Pick each row's probability of its true class, y[np.arange(N), t], take -log "
+            "and average over the batch. One-hot labels (t.ndim == 2) become indices "
+            "with t.argmax(axis=1).")
+    return check_function("cross_entropy", student, _cross_entropy, cases, hint)
+
+
 def _cross_entropy_loss(x, t):
     return SoftmaxWithLoss().forward(x, t)
 
 
-def check_cross_entropy_loss(student):
+def check_cross_entropy_loss(student, *, hidden=False):
     """``student(x, t)``: scores (N, K), labels (N,) -> mean cross-entropy (float)."""
     scores = _scores_cases(7)
     cases = [
@@ -290,7 +354,13 @@ def _cross_entropy_gradient(x, t):
     return layer.backward(1.0)
 
 
-def check_cross_entropy_gradient(student):
+def check_softmax_cross_entropy_backward(student, *, hidden=False):
+    """``student(x, t)`` -> ``(softmax(x) - onehot(t)) / N``; ``t`` is (N,) or one-hot (N, K)."""
+    return check_cross_entropy_gradient(student, hidden=hidden,
+                                        name="softmax_cross_entropy_backward")
+
+
+def check_cross_entropy_gradient(student, *, hidden=False, name="cross_entropy_gradient"):
     """``student(x, t)`` -> d(mean loss)/dx of shape (N, K); ``t`` is (N,) or one-hot (N, K)."""
     scores = _scores_cases(8)
     cases = [
@@ -302,5 +372,5 @@ def check_cross_entropy_gradient(student):
     hint = ("The gradient of the mean loss is (softmax(x) - T) / N, T being the one-hot "
             "matrix of the labels: np.eye(K)[t] for index labels, t itself when it is "
             "already one-hot (t.ndim == 2). Remember the division by the batch size N.")
-    return check_function("cross_entropy_gradient", student, _cross_entropy_gradient,
+    return check_function(name, student, _cross_entropy_gradient,
                           cases, hint)

@@ -38,8 +38,8 @@ __all__ = [
 _SEED = 20240604
 
 
-def _rng():
-    return np.random.default_rng(_SEED)
+def _rng(hidden=False):
+    return np.random.default_rng(_SEED + 1000 * hidden)
 
 
 # ---------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def _conv_inputs(rng, N, C, F, H, W, KH, KW):
     return x, weights, b
 
 
-def check_conv_output_size(student):
+def check_conv_output_size(student, *, hidden=False):
     """Check ``student(size, kernel, stride, pad)`` -> output length along one axis.
 
     The answer is ``(size + 2 * pad - kernel) // stride + 1``.
@@ -86,9 +86,9 @@ def check_conv_output_size(student):
     )
 
 
-def check_conv_forward(student):
+def check_conv_forward(student, *, hidden=False):
     """Check ``student(x, W, b, stride, pad)`` -> ``out`` of shape (N, F, OH, OW)."""
-    rng = _rng()
+    rng = _rng(hidden)
     cases = []
     for k, (H, W, KH, KW, stride, pad) in enumerate(_CONV_SHAPES):
         N, C, F = [(1, 1, 1), (2, 3, 2), (3, 2, 4)][k % 3]
@@ -102,9 +102,9 @@ def check_conv_forward(student):
     )
 
 
-def check_conv_backward(student):
+def check_conv_backward(student, *, hidden=False):
     """Check ``student(dout, x, W, stride, pad)`` -> ``(dx, dW, db)``."""
-    rng = _rng()
+    rng = _rng(hidden)
     cases = []
     for k, (H, W, KH, KW, stride, pad) in enumerate(_CONV_SHAPES):
         N, C, F = [(1, 1, 1), (2, 3, 2), (3, 2, 4)][k % 3]
@@ -122,9 +122,9 @@ def check_conv_backward(student):
     )
 
 
-def check_im2col(student):
+def check_im2col(student, *, hidden=False):
     """Check ``student(x, KH, KW, stride, pad)`` -> ``col`` of shape (C*KH*KW, N*OH*OW)."""
-    rng = _rng()
+    rng = _rng(hidden)
     cases = []
     for k, (H, W, KH, KW, stride, pad) in enumerate(_CONV_SHAPES):
         N, C = [(1, 1), (2, 3), (3, 2)][k % 3]
@@ -180,7 +180,7 @@ def _pool_cases(with_dout, with_pad=True):
     return cases
 
 
-def check_pool_forward(student):
+def check_pool_forward(student, *, hidden=False):
     """Check ``student(x, pool_h, pool_w, stride, pad)`` -> ``out`` of shape (N, C, OH, OW)."""
     return check_function(
         "pool_forward", student, maxpool_forward_naive, _pool_cases(with_dout=False),
@@ -191,7 +191,7 @@ def check_pool_forward(student):
     )
 
 
-def check_pool_backward(student):
+def check_pool_backward(student, *, hidden=False):
     """Check ``student(dout, x, pool_h, pool_w, stride, pad)`` -> ``dx`` of shape (N, C, H, W)."""
     return check_function(
         "pool_backward", student, maxpool_backward_naive, _pool_cases(with_dout=True),
@@ -224,7 +224,7 @@ def _avg_pool_backward_reference(dout, x, pool_h, pool_w, stride):
     return dx.reshape(x.shape)
 
 
-def check_avg_pool_forward(student):
+def check_avg_pool_forward(student, *, hidden=False):
     """Check ``student(x, pool_h, pool_w, stride)`` -> ``out``: the mean of each window."""
     return check_function(
         "avg_pool_forward", student, _avg_pool_forward_reference,
@@ -235,7 +235,7 @@ def check_avg_pool_forward(student):
     )
 
 
-def check_avg_pool_backward(student):
+def check_avg_pool_backward(student, *, hidden=False):
     """Check ``student(dout, x, pool_h, pool_w, stride)`` -> ``dx`` of shape (N, C, H, W)."""
     return check_function(
         "avg_pool_backward", student, _avg_pool_backward_reference,
@@ -278,7 +278,7 @@ def _run_network(net_class):
     return run
 
 
-def check_tinynet_backward(student_class):
+def check_tinynet_backward(student_class, *, hidden=False):
     """Check a TinyNet class: ``forward(x, t)`` -> ``(scores, loss)``, ``backward()`` -> six gradients.
 
     Parameters
@@ -311,7 +311,7 @@ def _fc_in_features_reference(input_shape, conv2_filters):
     return init_params(tuple(input_shape), conv2_filters=conv2_filters, rng=0)["W_fc"].shape[0]
 
 
-def check_fc_in_features(student):
+def check_fc_in_features(student, *, hidden=False):
     """Check ``student(input_shape, conv2_filters)`` -> the number of inputs of TinyNet's fc layer."""
     cases = [((1, 8, 8), 16), ((1, 28, 28), 32), ((1, 7, 7), 16), ((3, 9, 6), 5),
              ((1, 4, 4), 8), ((2, 11, 13), 3)]
@@ -329,7 +329,7 @@ def _count_parameters_reference(input_shape, conv1_filters, conv2_filters, num_c
     return sum(p.size for p in params.values())
 
 
-def check_count_parameters(student):
+def check_count_parameters(student, *, hidden=False):
     """Check ``student(input_shape, conv1_filters, conv2_filters, num_classes)`` -> total parameter count."""
     cases = [((1, 8, 8), 8, 16, 10), ((1, 28, 28), 16, 32, 10), ((3, 7, 7), 4, 5, 3),
              ((2, 9, 6), 1, 1, 2)]

@@ -22,15 +22,17 @@ import numpy as np
 
 from ..model import PARAM_NAMES, init_params, train_one_iter
 from ..optim import SGD
-from ..polynomial import fit_polynomial, predict_polynomial
+from ..polynomial import fit_polynomial, polynomial_features, predict_polynomial
 from ..training import minibatches
-from . import ExerciseFailed, Verdict, check_function
+from . import ExerciseFailed, Verdict, check_function, not_attempted
 
 __all__ = [
     "check_train_one_iter",
     "check_minibatches",
+    "check_sgd_step",
     "check_sgd_step_weights_only",
     "check_l2_penalty",
+    "check_polynomial_features",
     "check_fit_polynomial",
     "check_predict_polynomial",
 ]
@@ -55,7 +57,7 @@ def _batch(seed, N, num_classes=5):
 # ---------------------------------------------------------------------------
 
 
-def check_train_one_iter(student):
+def check_train_one_iter(student, *, hidden=False):
     """``student(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t, learning_rate,
     weight_decay)`` -> the six parameters after one SGD step with weight decay.
 
@@ -87,8 +89,7 @@ def _modifies_inputs(name, student, args, hint):
     try:
         student(*copies)
     except NotImplementedError:
-        print(f"{name}: not attempted yet. Replace `raise NotImplementedError` "
-              f"with your code and run the cell again.")
+        not_attempted(name)
         return True
     except Exception:
         return False
@@ -102,7 +103,7 @@ def _modifies_inputs(name, student, args, hint):
     return False
 
 
-def check_minibatches(student):
+def check_minibatches(student, *, hidden=False):
     """``student(n_samples, batch_size, rng)`` -> list of index arrays for one epoch.
 
     Compared with :func:`tinynet.training.minibatches` given generators with
@@ -121,13 +122,30 @@ def check_minibatches(student):
     return check_function("minibatches", run(student), run(minibatches), cases, hint)
 
 
+def _sgd_step(params, grads, learning_rate, weight_decay):
+    new = {name: np.array(p, copy=True) for name, p in params.items()}
+    SGD(learning_rate, weight_decay, decay_biases=True).step(new, grads)
+    return new
+
+
+def check_sgd_step(student, *, hidden=False):
+    """``student(params, grads, learning_rate, weight_decay)`` -> a new dict of parameters.
+
+    Every parameter, biases included: ``p - learning_rate * (grads[name] + weight_decay * p)``;
+    ``params`` and ``grads`` must not be modified.
+    """
+    return check_sgd_step_weights_only(student, hidden=hidden, name="sgd_step",
+                                       reference=_sgd_step)
+
+
 def _sgd_weights_only(params, grads, learning_rate, weight_decay):
     new = {name: np.array(p, copy=True) for name, p in params.items()}
     SGD(learning_rate, weight_decay, decay_biases=False).step(new, grads)
     return new
 
 
-def check_sgd_step_weights_only(student):
+def check_sgd_step_weights_only(student, *, hidden=False, name="sgd_step_weights_only",
+                                reference=None):
     """``student(params, grads, learning_rate, weight_decay)`` -> a new dict of parameters.
 
     The book's weight decay: weights (``W_...``) are decayed, biases
@@ -157,9 +175,9 @@ def check_sgd_step_weights_only(student):
     hint = ("For a weight (name starting with 'W'): p - learning_rate * (grad + "
             "weight_decay * p). For a bias (name starting with 'b'): p - learning_rate "
             "* grad, no decay. Build a new dict; do not change params in place.")
-    if _modifies_inputs("sgd_step_weights_only", run(student), cases[1], hint):
+    if _modifies_inputs(name, run(student), cases[1], hint):
         return Verdict(False, attempted=False)
-    return check_function("sgd_step_weights_only", run(student), run(_sgd_weights_only),
+    return check_function(name, run(student), run(reference or _sgd_weights_only),
                           cases, hint)
 
 
@@ -172,7 +190,7 @@ def _l2_penalty(params, weight_decay):
     return SGD(0.0, weight_decay, decay_biases=True).penalty(params)
 
 
-def check_l2_penalty(student):
+def check_l2_penalty(student, *, hidden=False):
     """``student(params, weight_decay)`` -> ``(1/2) * weight_decay * sum of p**2`` over all
     parameters (biases included, as in ``train_one_iter``)."""
     def run(function):
@@ -188,7 +206,21 @@ def check_l2_penalty(student):
     return check_function("l2_penalty", run(student), run(_l2_penalty), cases, hint)
 
 
-def check_fit_polynomial(student):
+def check_polynomial_features(student, *, hidden=False):
+    """``student(x, degree)`` -> ``X`` of shape (N, degree + 1), columns 1, x, x**2, ..."""
+    rng = np.random.default_rng(10 + 100 * hidden)
+    cases = [(np.array([2.0, 3.0]), 2), (rng.uniform(-1, 1, 5), 0), (rng.uniform(-1, 1, 7), 4),
+             (rng.uniform(-2, 2, 1), 3)]
+    if hidden:
+        cases += [(rng.uniform(-1, 1, 11), 6), (rng.uniform(-1, 1, 3), 1)]
+    hint = ("Column k holds x**k, starting with k = 0 (all ones) and ending with "
+            "k = degree: np.stack([x ** k for k in range(degree + 1)], axis=1), or "
+            "x[:, None] ** np.arange(degree + 1).")
+    return check_function("polynomial_features", student, polynomial_features, cases, hint,
+                          rtol=1e-12, atol=1e-12)
+
+
+def check_fit_polynomial(student, *, hidden=False):
     """``student(x, y, degree, weight_decay)`` -> coefficients (constant first) minimising
     ``(1/N) ||X w - y||^2 + (weight_decay / 2) ||w[1:]||^2``."""
     rng = np.random.default_rng(8)
@@ -207,7 +239,7 @@ def check_fit_polynomial(student):
                           rtol=1e-6, atol=1e-8)
 
 
-def check_predict_polynomial(student):
+def check_predict_polynomial(student, *, hidden=False):
     """``student(coefficients, x)`` -> ``sum_k coefficients[k] * x**k`` (constant first)."""
     rng = np.random.default_rng(9)
     cases = [(np.array([0.2, -0.5, 1.0]), np.linspace(-1, 1, 7)),

@@ -375,3 +375,71 @@ def test_train_one_iter_bad_labels_and_parameters(small_batch):
 def test_init_params_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         init_params(**kwargs)
+
+
+# -- issue 10: failures inside the network and at the model's entry points -----
+
+def test_overflow_inside_the_network_names_the_scores_and_the_layer(rng):
+    from tinynet import TinyNet
+    params = init_params((1, 8, 8), 4, 4, rng=0)
+    params["W_fc"] = np.full_like(params["W_fc"], 1e308)
+    net = TinyNet(**params)
+    x = np.full((3, 1, 8, 8), 0.5)  # finite input
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"scores contain \d+ NaN or infinite value\(s\).*"
+                                         r"although x is finite.*first in the output of fc "
+                                         r"\(its largest \|weight\| is 1e\+308\).*init_params") as info:
+        net.forward(x, np.array([0, 1, 2]))
+    assert not str(info.value).startswith("x ")
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"scores contain .*output of fc"):
+        net.predict(x, batch_size=2)
+
+
+def test_overflow_in_a_convolution_is_located_there():
+    from tinynet import TinyNet
+    params = init_params((1, 8, 8), 4, 4, rng=0)
+    params["W_conv1"] = np.full_like(params["W_conv1"], 1e308)
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"first in the output of conv1"):
+        TinyNet(**params).forward(np.full((2, 1, 8, 8), 0.5), np.array([0, 1]))
+
+
+def test_empty_batch_is_a_clear_error(small_batch):
+    from tinynet import TinyNet
+    params, x, t = small_batch
+    message = r"x must hold at least one sample; got an empty batch of shape \(0, 1, 4, 4\)"
+    with pytest.raises(ValueError, match=message):
+        TinyNet(**params).forward(x[:0], t[:0])
+    with pytest.raises(ValueError, match=message):
+        train_one_iter(**params, x=x[:0], t=t[:0], learning_rate=0.1, weight_decay=0.0)
+    # predict has a defined result: no rows.
+    assert TinyNet(**params).predict(x[:0]).shape == (0, 3)
+
+
+@pytest.mark.parametrize("method", ["evaluate", "accuracy"])
+@pytest.mark.parametrize("t, error, message", [
+    (None, TypeError, r"t must be an array of labels; got NoneType None\. Pass the true class labels, one per sample, of shape \(2,\)"),
+    (2, ValueError, r"t must be class indices of shape \(2,\), one label per sample; got the scalar 2\. For a single sample pass a list such as t=\[2\]"),
+])
+def test_evaluate_and_accuracy_need_labels(small_batch, method, t, error, message):
+    from tinynet import TinyNet
+    params, x, _ = small_batch
+    with pytest.raises(error, match=message):
+        getattr(TinyNet(**params), method)(x, t)
+
+
+def test_evaluate_accepts_one_hot_labels(small_batch):
+    from tinynet import TinyNet
+    params, x, t = small_batch
+    net = TinyNet(**params)
+    assert net.evaluate(x, np.eye(3)[t]) == net.evaluate(x, t)
+
+
+@pytest.mark.parametrize("learning_rate, weight_decay, blamed", [
+    (1e308, 1e308, r"The weight decay 1e\+308 is too large for the learning rate 1e\+308"),
+    (1e308, 0.0, r"The learning rate 1e\+308 is probably too large"),
+])
+def test_train_one_iter_flags_non_finite_results(small_batch, learning_rate, weight_decay, blamed):
+    params, x, t = small_batch
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
+            ValueError, match=r"the SGD step made \w+ non-finite \(\d+ of its \d+ values are NaN "
+                              r"or infinite\).*" + blamed):
+        train_one_iter(**params, x=x, t=t, learning_rate=learning_rate, weight_decay=weight_decay)

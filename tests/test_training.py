@@ -297,3 +297,50 @@ def test_bad_params_and_data(params, data):
         train(params, x_train, t_train[:-1])
     with pytest.raises(ValueError, match=r"t_train must hold class indices in \[0, 3\]"):
         train(params, x_train, t_train + 4)
+
+
+# -- issue 10: arguments checked before any output; the right culprit ---------
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(eval_batch_size=0), ValueError, r"eval_batch_size must be an integer >= 1; got 0"),
+    (dict(eval_batch_size=2.5), TypeError, r"eval_batch_size must be an integer"),
+    (dict(decay_biases="yes"), TypeError, r"decay_biases must be True or False"),
+])
+def test_bad_arguments_fail_before_the_progress_bar(params, data, kwargs, error, match, capfd):
+    x_train, t_train, _, _ = data
+    with pytest.raises(error, match=match):
+        train(params, x_train, t_train, progress=True, **kwargs)
+    assert capfd.readouterr().err == ""  # the bar never opened
+
+
+def test_data_that_do_not_fit_the_parameters_fail_before_the_progress_bar(params, data, capfd):
+    x_train, t_train, _, _ = data
+    with pytest.raises(ValueError):
+        train(params, np.repeat(x_train, 2, axis=1), t_train, progress=True)
+    assert capfd.readouterr().err == ""
+
+
+def test_params_must_be_a_dict(params, data):
+    x_train, t_train, _, _ = data
+    with pytest.raises(TypeError, match=r"params must be a dict of the six TinyNet arrays; got list"):
+        train(list(params.values()), x_train, t_train)
+
+
+@pytest.mark.parametrize("learning_rate, weight_decay", [(0.1, 1e6), (1.0, 10.0)])
+def test_divergence_from_weight_decay_blames_weight_decay(params, data, learning_rate, weight_decay):
+    with pytest.warns(RuntimeWarning, match="weight decay"):
+        _, history = run(params, data, learning_rate=learning_rate, weight_decay=weight_decay)
+    assert history.diverged
+    assert f"The weight decay {weight_decay:g} is too large for the learning rate {learning_rate:g}" in history.message
+    assert "1 - learning_rate * weight_decay" in history.message
+    assert "try a smaller one" not in history.message  # the learning rate is not blamed
+
+
+@pytest.mark.parametrize("learning_rate", [1e4, 1e8])
+def test_divergence_from_the_learning_rate_with_weight_decay_blames_the_learning_rate(
+        params, data, learning_rate):
+    # lr * wd >= 2 here too, but the gradient term dominates the first steps.
+    with pytest.warns(RuntimeWarning, match="learning rate"):
+        _, history = run(params, data, learning_rate=learning_rate, weight_decay=1e-3)
+    assert history.diverged
+    assert f"The learning rate {learning_rate:g} is probably too large" in history.message

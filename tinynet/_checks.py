@@ -120,8 +120,17 @@ def check_labels(name, t, n_samples, n_classes):
     ``(N, K)``. Returns ``(indices, one_hot_given)``.
     """
     if isinstance(t, str) or t is None:
-        raise TypeError(f"{name} must be an array of labels; got {_describe(t)}.")
+        raise TypeError(
+            f"{name} must be an array of labels; got {_describe(t)}. "
+            f"Pass the true class labels, one per sample, of shape ({n_samples},)."
+        )
     t = np.asarray(t)
+    if t.ndim == 0:
+        raise ValueError(
+            f"{name} must be class indices of shape ({n_samples},), one label per sample; "
+            f"got the scalar {t.item()!r}. For a single sample pass a list such as "
+            f"{name}=[{t.item()!r}]."
+        )
     if t.ndim == 1:
         if len(t) != n_samples:
             raise ValueError(
@@ -169,4 +178,31 @@ def check_labels(name, t, n_samples, n_classes):
     raise ValueError(
         f"{name} must be class indices of shape ({n_samples},) or one-hot rows "
         f"of shape ({n_samples}, {n_classes}); got shape {t.shape}."
+    )
+
+
+def explain_divergence(learning_rate, weight_decay, decay_to_gradient=None):
+    """One sentence naming the hyperparameter that makes SGD blow up, with a value to try.
+
+    The step is ``p <- (1 - learning_rate * weight_decay) * p - learning_rate * g``.
+    When ``learning_rate * weight_decay >= 2`` the factor in front of ``p`` is
+    ``<= -1``: the decay alone flips every parameter's sign and makes it grow,
+    whatever the gradient does. Then the weight decay is to blame, unless
+    ``decay_to_gradient`` (the size of ``weight_decay * p`` over the size of
+    the data gradient ``g`` at the start) shows that the gradient term
+    dominated the steps, in which case the learning rate is.
+    """
+    product = learning_rate * weight_decay
+    if product >= 2 and (decay_to_gradient is None or decay_to_gradient >= 1):
+        stable = 10.0 ** np.floor(np.log10(0.01 / learning_rate)) if learning_rate > 0 else 1e-4
+        return (
+            f"The weight decay {weight_decay:g} is too large for the learning rate "
+            f"{learning_rate:g}: each step multiplies the parameters by "
+            f"1 - learning_rate * weight_decay = {1 - product:.3g}, so they flip sign and "
+            f"grow. Keep learning_rate * weight_decay below 1; try a weight decay such as "
+            f"{min(stable, 1e-4):g}."
+        )
+    return (
+        f"The learning rate {learning_rate:g} is probably too large; try a smaller one "
+        f"such as {learning_rate / 10:g}."
     )

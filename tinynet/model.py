@@ -10,7 +10,8 @@
 
 import numpy as np
 
-from ._checks import as_float_array, as_generator, check_int
+from ._checks import (NonFiniteError, as_float_array, as_generator, check_int, check_labels,
+                      explain_divergence)
 from .im2col import conv_output_size
 from .layers import Convolution, FullyConnected, MaxPool, Relu, SoftmaxWithLoss
 from .optim import SGD
@@ -113,9 +114,47 @@ class TinyNet:
         loss : float
             Mean cross-entropy over the batch (no weight-decay term).
         """
+        if np.ndim(x) == 4 and np.shape(x)[0] == 0:
+            raise ValueError(
+                f"x must hold at least one sample; got an empty batch of shape {np.shape(x)}. "
+                "The loss is a mean over the batch, so an empty batch has none: skip it."
+            )
         scores = self.scores(x)
+        self._check_scores(x, scores)
         loss = self.loss.forward(scores, t)
         return scores, loss
+
+    def _check_scores(self, x, scores):
+        """Raise if finite inputs gave non-finite scores, naming the layer that overflowed.
+
+        ``x`` has been checked by the first layer, so a NaN or inf in the
+        scores arose inside the network. Only then are the layers run again,
+        one at a time, to find the first whose output is not finite.
+        """
+        if np.isfinite(scores.sum()):
+            return
+        bad = ~np.isfinite(scores)
+        if not bad.any():  # the sum itself overflowed; every entry is finite
+            return
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        names = ["conv1", "pool1", "relu1", "conv2", "pool2", "relu2", "fc"]
+        culprit = "fc"
+        with np.errstate(all="ignore"):
+            out = x
+            for name, layer in zip(names, self._execution_order()):
+                out = layer.forward(out) if name == "conv1" else layer._forward(out)
+                if not np.all(np.isfinite(out)):
+                    culprit = name
+                    break
+        layer = getattr(self, culprit)
+        largest = f" (its largest |weight| is {float(np.max(np.abs(layer.W))):.3g})" if hasattr(layer, "W") else ""
+        raise NonFiniteError(
+            f"scores contain {int(bad.sum())} NaN or infinite value(s), the first at index "
+            f"{first}, although x is finite: the values overflowed inside the network, "
+            f"first in the output of {culprit}{largest}. The parameters are too large (as "
+            "after a diverging training run); start again from tinynet.init_params(...) "
+            "and train with a smaller learning rate."
+        )
 
     def backward(self):
         """Backpropagate from the loss of the last :meth:`forward`.
@@ -146,9 +185,13 @@ class TinyNet:
         K = self.fc.W.shape[1]
         if len(x) == 0:
             return np.zeros((0, K), dtype=np.result_type(x, self.fc.W))
-        return np.concatenate(
+        scores = np.concatenate(
             [self.scores(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         )
+        if not np.isfinite(scores.sum()):
+            for i in range(0, len(x), batch_size):  # find the batch and layer (error path only)
+                self._check_scores(x[i:i + batch_size], scores[i:i + batch_size])
+        return scores
 
     def classify(self, x, batch_size=256):
         """Predicted class indices of shape (N,)."""
@@ -167,9 +210,7 @@ class TinyNet:
         N = len(x)
         if N == 0:
             raise ValueError("x must hold at least one sample to evaluate.")
-        t = np.asarray(t)
-        if len(t) != N:
-            raise ValueError(f"t must have one label per sample: expected {N}, got {len(t)}.")
+        t, _ = check_labels("t", t, N, self.fc.W.shape[1])  # class indices of shape (N,)
         total_loss, correct = 0.0, 0
         for i in range(0, N, batch_size):
             scores, loss = self.forward(x[i:i + batch_size], t[i:i + batch_size])
@@ -313,4 +354,21 @@ def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
     net.forward(x, t)
     grads = dict(zip(PARAM_NAMES, net._backward(release=True)))
     optimizer.step(params, grads)
-    return tuple(params[name] for name in PARAM_NAMES)
+    return _check_step_results(tuple(params[name] for name in PARAM_NAMES),
+                               learning_rate, weight_decay)
+
+
+def _check_step_results(results, learning_rate, weight_decay):
+    """Return the updated parameters, or raise if the step made any of them non-finite."""
+    for name, p in zip(PARAM_NAMES, results):
+        if not np.isfinite(p.sum()):
+            bad = int(np.count_nonzero(~np.isfinite(p)))
+            if bad:
+                raise NonFiniteError(
+                    f"the SGD step made {name} non-finite ({bad} of its {p.size} values are "
+                    f"NaN or infinite): p - learning_rate * (gradient + weight_decay * p) "
+                    f"overflowed with learning_rate={learning_rate:g} and "
+                    f"weight_decay={weight_decay:g}. "
+                    + explain_divergence(float(learning_rate), float(weight_decay))
+                )
+    return results

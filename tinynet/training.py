@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import NonFiniteError, as_float_array, as_generator, check_int, check_labels
+from ._checks import (NonFiniteError, as_float_array, as_generator, check_int, check_labels,
+                      explain_divergence)
 from .model import PARAM_NAMES, TinyNet
 from .optim import SGD
 
@@ -79,6 +80,28 @@ def _progress_bar(total, enabled, description):
     return tqdm(total=total, desc=description, unit="batch", leave=True)
 
 
+def _decay_to_gradient(params, x, t, optimizer):
+    """Size of the decay term ``weight_decay * p`` over the data gradient, at the start.
+
+    Computed once, on the initial parameters and the first samples, only when
+    training has diverged: it tells whether the weight decay or the gradient
+    (scaled by the learning rate) dominated the first steps.
+    """
+    if optimizer.weight_decay == 0:
+        return 0.0
+    try:
+        with np.errstate(all="ignore"):
+            net = TinyNet(**{name: np.array(params[name], copy=True) for name in PARAM_NAMES})
+            net.forward(x, t)
+            grads = dict(zip(PARAM_NAMES, net.backward()))
+            decay = sum(float(np.sum(np.square(optimizer.weight_decay * np.asarray(params[name]))))
+                        for name in PARAM_NAMES if optimizer.decays(name))
+            gradient = sum(float(np.sum(np.square(grads[name]))) for name in PARAM_NAMES)
+        return float(np.sqrt(decay) / max(np.sqrt(gradient), 1e-300))
+    except (ValueError, FloatingPointError):  # cannot tell: judge by the step sizes alone
+        return None
+
+
 def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
           batch_size=32, learning_rate=0.1, weight_decay=0.0, decay_biases=True,
           seed=0, progress=False, callback=None, eval_batch_size=512):
@@ -103,7 +126,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
         Show a progress bar (a widget in Jupyter, text in a terminal).
     callback : callable, optional
         Called as ``callback(history)`` after each epoch (for live plots).
-    eval_batch_size : int
+    eval_batch_size : int (>= 1), default 512
         Batch size of the per-epoch evaluation passes.
 
     Returns
@@ -112,6 +135,11 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
         The trained network (it owns copies of the parameters).
     history : History
     """
+    if not hasattr(params, "keys"):
+        raise TypeError(
+            f"params must be a dict of the six TinyNet arrays; got {type(params).__name__}. "
+            "Build it with tinynet.init_params(...)."
+        )
     missing = [name for name in PARAM_NAMES if name not in params]
     if missing:
         raise ValueError(
@@ -131,6 +159,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
         check_labels("t_val", t_val, len(x_val), n_classes)
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    eval_batch_size = check_int("eval_batch_size", eval_batch_size, minimum=1)
     optimizer = SGD(learning_rate, weight_decay, decay_biases)
     rng = as_generator("seed", seed)
     if callback is not None and not callable(callback):
@@ -156,20 +185,22 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
         history.diverged = True
         history.message = (
             f"the loss became {loss:.3g} at epoch {epoch}, iteration {iteration}: "
-            f"training diverged. The learning rate {optimizer.learning_rate:g} is "
-            f"probably too large; try a smaller one such as {optimizer.learning_rate / 10:g}."
+            f"training diverged. " + explain_divergence(
+                optimizer.learning_rate, optimizer.weight_decay,
+                _decay_to_gradient(params, x_train[:batch_size], t_train[:batch_size],
+                                   optimizer))
         )
         warnings.warn(history.message, RuntimeWarning, stacklevel=3)
 
-    bar = _progress_bar(epochs * history.iterations_per_epoch, progress, "training")
     # Large learning rates overflow on purpose in the lessons; the divergence
     # guard below reports it, so numpy's own warnings would only add noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        record(0)
+        record(0)  # also checks that the data fit the parameters, before any output
         # In float64 a too-large step sends the loss to 1e60 and kills every
         # ReLU long before anything overflows, so a finite loss far above the
         # start (and above chance, log K) counts as diverged too.
         blowup = 100.0 * max(history.train_loss[0], float(np.log(n_classes)))
+        bar = _progress_bar(epochs * history.iterations_per_epoch, progress, "training")
         try:
             for epoch in range(1, epochs + 1):
                 for iteration, batch in enumerate(minibatches(N, batch_size, rng), 1):

@@ -1,5 +1,7 @@
 # tinynet: `make lab` starts the course, `make test` runs every test,
-# `make present` shows the slider panels as an app for projecting in class.
+# `make present` shows the slider panels as an app for projecting in class,
+# `make exercises` / `make lab-exercises` build and open the exercise edition,
+# `make grade SUBMISSIONS=folder` autogrades students' notebooks (nbgrader).
 # Each creates the virtual environment in .venv and installs what it needs.
 
 PYTHON ?= python3
@@ -14,14 +16,19 @@ PRESENT_NOTEBOOK := notebooks/instructor/present.ipynb
 # TinyNet multiplies small matrices, where BLAS threads buy nothing; on a
 # busy 2-core machine they made a 0.3 s retrain take up to 19 s (threads
 # waiting for each other). One thread keeps the sliders fast.
-lab present test unit nbval browser notebooks: export OPENBLAS_NUM_THREADS = 1
+lab lab-exercises present test check unit nbval browser notebooks exercises grade: export OPENBLAS_NUM_THREADS = 1
 
-.PHONY: help setup lab present test unit nbval browser chromium notebooks figures bench clean
+.PHONY: help setup lab lab-exercises present test check unit nbval browser chromium notebooks \
+        exercises grade figures bench clean
 
 help:
 	@echo "make lab      start JupyterLab on the course notebooks (sets up .venv first)"
 	@echo "make present  serve the slider panels as an app on http://127.0.0.1:$(PORT) (Voila)"
-	@echo "make test     run the unit tests, the notebook checks and the browser tests"
+	@echo "make lab-exercises  the exercise edition in JupyterLab: you write the layers (builds it first)"
+	@echo "make check    a student-sized check: unit tests and notebook checks (no browser, no grading)"
+	@echo "make test     run every test: unit, notebooks, grading and browser tests"
+	@echo "make exercises  build the exercise edition with nbgrader into exercises/"
+	@echo "make grade SUBMISSIONS=dir  autograde dir/<student>/*.ipynb into build/grades/"
 	@echo "make browser  run only the browser tests (JupyterLab and Voila in headless Chromium)"
 	@echo "make notebooks  re-execute every notebook and save its outputs"
 	@echo "make figures  redraw the course figures in figures/"
@@ -41,6 +48,21 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# The exercise edition: nbgrader turns the complete notebooks into exercises
+# (solutions become stubs, outputs are cleared). Your copy in exercises/ is
+# never overwritten by a rebuild.
+exercises: $(STAMP)
+	timeout 600 $(BIN)/python tools/course.py exercises
+
+lab-exercises: exercises
+	$(BIN)/jupyter lab --notebook-dir=exercises $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# Autograde a folder with one subfolder per student: build/grades/grades.csv
+# and HTML feedback per student.
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder with one subfolder per student>"; exit 2; }
+	$(BIN)/python tools/course.py grade "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)")
+
 # For projecting in class: the instructor notebook's panels, without code,
 # on this machine only. Stop with Ctrl+C.
 present: $(STAMP)
@@ -48,6 +70,11 @@ present: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser
+
+# What a student runs to see that the installation works: the unit tests and
+# the notebooks, without the browser and grading tests (no Chromium needed).
+check: $(STAMP)
+	timeout 1800 $(BIN)/python -m pytest tests notebooks $(NBVAL) --ignore=tests/browser --ignore=tests/test_grading.py
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
@@ -66,8 +93,8 @@ chromium: $(STAMP)
 browser: $(STAMP) chromium
 	timeout 600 $(BIN)/python -m pytest tests/browser
 
-# Unit tests, the notebooks (outputs compared, strict) and the browser tests
-# in one pytest run.
+# Unit tests, the notebooks (outputs compared, strict), the exercise edition
+# graded by nbgrader, and the browser tests in one pytest run.
 test: $(STAMP) chromium
 	timeout 3000 $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
@@ -82,3 +109,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	@echo "exercises/ (your work on the exercise edition) is kept"

@@ -51,7 +51,6 @@ c.CourseDirectory.root = {{root!r}}
 # Autograding: interrupt a cell after this many seconds (it then scores 0).
 c.Execute.timeout = {{timeout}}
 c.Execute.interrupt_on_timeout = True
-c.Execute.allow_errors = True
 '''
 
 
@@ -83,7 +82,8 @@ def build_course(course, cell_timeout=CELL_TIMEOUT_S):
         shutil.rmtree(course)
     source = course / "source" / ASSIGNMENT
     source.mkdir(parents=True)
-    (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=int(cell_timeout)))
+    config = CONFIG.format(root=str(course), timeout=int(cell_timeout))
+    (course / "nbgrader_config.py").write_text(config)
     for notebook in course_notebooks():
         shutil.copy2(notebook, source / notebook.name)
     log = course / "nbgrader.log"
@@ -111,8 +111,13 @@ def exercises(into, course):
               f"`make exercises` again for a fresh copy)")
 
 
-def read_grades(course, students):
-    """Rows of grades.csv from nbgrader's gradebook: one per student and notebook."""
+def read_grades(course, students, submitted):
+    """Rows of grades.csv from nbgrader's gradebook: one per student and notebook.
+
+    ``students`` maps each student to the status of their autograding,
+    ``submitted`` to the notebook names they handed in (nbgrader records a
+    notebook that was not handed in as graded with 0 points).
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
     rows, cells = [], []
@@ -130,9 +135,10 @@ def read_grades(course, students):
                 except MissingEntry:
                     submission = None
                 max_score = sum(cell.max_score for cell in notebook.grade_cells)
-                if submission is None:
-                    row.update(score=0.0, max_score=max_score,
-                               status=status if status != "graded" else "missing")
+                if notebook.name + ".ipynb" not in submitted[student]:
+                    row.update(score=0.0, max_score=max_score, status="not handed in")
+                elif submission is None:
+                    row.update(score=0.0, max_score=max_score, status=f"not graded ({status})")
                 else:
                     grades = {grade.name: grade for grade in submission.grades}
                     for name, grade in grades.items():
@@ -140,9 +146,20 @@ def read_grades(course, students):
                     graded = all(g.auto_score is not None or g.manual_score is not None
                                  for g in grades.values())
                     row.update(score=float(submission.score), max_score=max_score,
-                               status=status if graded else f"not executed ({status})")
+                               status="graded" if graded else f"not graded ({status})")
                 rows.append(row)
     return rows, ["student", "notebook", "score", "max_score", "status", *cells]
+
+
+def autograde(course, student, log, notebook=None):
+    """``nbgrader autograde`` for one student (or one of their notebooks); its status."""
+    only = [f"--notebook={notebook}"] if notebook else []
+    try:
+        done = nbgrader(course, "autograde", ASSIGNMENT, "--force", f"--student={student}",
+                        *only, timeout=STUDENT_TIMEOUT_S, log=log)
+    except subprocess.TimeoutExpired:
+        return f"stopped after {STUDENT_TIMEOUT_S} s, see {log}"
+    return "graded" if done.returncode == 0 else f"grader error, see {log}"
 
 
 def grade(submissions, out, cell_timeout=CELL_TIMEOUT_S):
@@ -158,13 +175,15 @@ def grade(submissions, out, cell_timeout=CELL_TIMEOUT_S):
     course = out / "course"
     started = time.monotonic()
     build_course(course, cell_timeout)
-    status = {}
+    shutil.rmtree(out / "logs", ignore_errors=True)
+    status, submitted = {}, {}
     for folder in students:
         student = folder.name
         target = course / "submitted" / student / ASSIGNMENT
         target.mkdir(parents=True)
         found = sorted(p.name for p in folder.glob("*.ipynb") if p.name in names)
         ignored = sorted(p.name for p in folder.iterdir() if p.name not in names)
+        submitted[student] = found
         for name in found:
             shutil.copy2(folder / name, target / name)
         note = f" (ignored: {', '.join(ignored)})" if ignored else ""
@@ -175,16 +194,16 @@ def grade(submissions, out, cell_timeout=CELL_TIMEOUT_S):
         log = out / "logs" / f"{student}.log"
         log.parent.mkdir(exist_ok=True)
         begin = time.monotonic()
-        try:
-            done = nbgrader(course, "autograde", ASSIGNMENT, "--force", f"--student={student}",
-                            timeout=STUDENT_TIMEOUT_S, log=log)
-            status[student] = "graded" if done.returncode == 0 else f"grader error, see {log}"
-        except subprocess.TimeoutExpired:
-            status[student] = f"stopped after {STUDENT_TIMEOUT_S} s, see {log}"
+        status[student] = autograde(course, student, log)
+        if status[student] != "graded" and len(found) > 1:
+            # nbgrader stops at a student's first unreadable notebook: grade
+            # the others one by one so that they still count.
+            for name in found:
+                autograde(course, student, log, notebook=name[:-len(".ipynb")])
         nbgrader(course, "generate_feedback", ASSIGNMENT, "--force", f"--student={student}",
                  log=log)
         print(f"{student}: {status[student]} in {time.monotonic() - begin:.0f} s", flush=True)
-    rows, columns = read_grades(course, status)
+    rows, columns = read_grades(course, status, submitted)
     with open(out / "grades.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()

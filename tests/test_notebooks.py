@@ -51,3 +51,45 @@ def test_no_error_outputs_and_outputs_stored(path):
 def test_kernel_is_the_plain_python3(path):
     notebook, _ = _code_cells(path)
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+
+
+# The nbgrader format of the exercise edition (tests/test_grading.py grades it
+# with nbgrader itself; these checks are fast and name the cell at fault).
+COURSE = [p for p in NOTEBOOKS if p.parent.name == "notebooks" and p.name[:2].isdigit()]
+
+
+def _nbgrader(cell):
+    return cell.get("metadata", {}).get("nbgrader")
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
+def test_exercise_cells_follow_nbgrader_format(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    prefix = path.name[:2] + "_"
+    ids = [m["grade_id"] for m in map(_nbgrader, notebook["cells"]) if m]
+    assert len(ids) == len(set(ids)), f"{path.name}: duplicate grade_id in {ids}"
+    cells = notebook["cells"]
+    for index, cell in enumerate(cells):
+        meta = _nbgrader(cell)
+        if not meta:
+            continue
+        source = "".join(cell["source"])
+        where = f"{path.name}, cell {meta['grade_id']}"
+        assert meta["grade_id"].startswith(prefix), f"{where}: grade_id must start with {prefix}"
+        assert meta.get("schema_version") == 3, where
+        if meta.get("solution"):
+            assert not meta.get("grade"), f"{where}: a solution cell is not graded itself"
+            assert cell["cell_type"] == "code", where
+            begins = source.count("### BEGIN SOLUTION")
+            assert begins >= 1 and begins == source.count("### END SOLUTION"), (
+                f"{where}: needs matching ### BEGIN SOLUTION / ### END SOLUTION lines")
+            checks = [c for c in cells[index + 1:]
+                      if (_nbgrader(c) or {}).get("grade_id") == meta["grade_id"] + "_check"]
+            assert checks, f"{where}: no graded cell {meta['grade_id']}_check after it"
+        if meta.get("grade"):
+            assert meta.get("locked") and cell["cell_type"] == "code", f"{where}: locked code cell"
+            assert meta.get("points", 0) > 0, f"{where}: points must be positive"
+            assert meta["grade_id"].endswith("_check"), where
+            assert "### BEGIN HIDDEN TESTS" in source and "### END HIDDEN TESTS" in source, (
+                f"{where}: hidden tests keep the visible cases from being hard-coded")
+            assert "hidden=True" in source, where

@@ -1,15 +1,37 @@
 """Check helpers for the notebooks' exercises.
 
 Each exercise in a notebook ends with a call such as
-``check_relu_forward(my_relu_forward)``: it runs the student's function on a
+``check_relu_forward(relu_forward)``: it runs the student's function on a
 few inputs, compares the answers with the package's own implementation, and
-prints ``PASS`` or raises :class:`ExerciseFailed` with a hint. The checkers
-for each lesson live in a module of this package named after the lesson.
+
+- prints ``<name>: PASS (<n> cases)`` and returns a true :class:`Verdict`;
+- prints ``<name>: not attempted yet ...`` when the skeleton still raises
+  ``NotImplementedError`` (under nbgrader, where ``NBGRADER_EXECUTION`` is
+  set, it raises :class:`ExerciseNotAttempted` instead, so the cell scores 0);
+- or raises :class:`ExerciseFailed` with a short message: the case (its
+  shapes and settings), what is wrong (in-place change of an argument, the
+  wrong type or number of results, a shape, NaN or inf, the first differing
+  entry) and a hint.
+
+All checkers share one runner, :func:`check_function`; the checkers for
+each lesson live in a module named after the lesson and only hold their
+cases, their reference and their hint.
 """
 
 import os
+import signal
+import threading
+import traceback
+import types
+from collections.abc import Iterator, Mapping
 
 import numpy as np
+
+TIME_LIMIT = 10.0
+"""Seconds one call of the student's code may take before it is stopped."""
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 
 
 class ExerciseFailed(AssertionError):
@@ -50,67 +72,107 @@ class Verdict:
         """Display nothing: the verdict line was printed already."""
 
 
-def check_function(name, student, reference, cases, hint, rtol=1e-7, atol=1e-9):
-    """Compare ``student(*args)`` with ``reference(*args)`` for each case.
+class Case(dict):
+    """The arguments of one call, by parameter name, in the order they are passed.
+
+    ``note`` (optional) is shown with the case when it fails, e.g. "one-hot labels".
+    """
+
+    def __init__(self, note="", **arguments):
+        super().__init__(**arguments)
+        self.note = note
+
+
+class _Mistake(Exception):
+    """Internal: what is wrong with a result; ``kind`` picks the hint."""
+
+    def __init__(self, message, kind="values"):
+        super().__init__(message)
+        self.kind = kind
+
+
+class _TimeUp(BaseException):
+    """Internal: the time limit ran out (a BaseException: ``except Exception`` cannot hide it)."""
+
+
+def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-9,
+                   results=None, hints=None, call=None, hidden=False):
+    """Compare ``student`` with ``reference`` on each case; print or raise the verdict.
 
     Parameters
     ----------
     name : str
         The exercise's name, shown in the verdict.
     student, reference : callable
-        Functions of the same arguments returning an array (or a tuple of
-        arrays, compared element by element).
-    cases : list of tuple
-        Argument tuples. Each is deep-copied before each call, so a function
-        that modifies its inputs cannot affect the other one.
+        Functions of the same arguments (or, with ``call``, what ``call`` takes).
+    cases : list of dict
+        Arguments by parameter name (:class:`Case` or a plain dict), passed
+        positionally in that order. Each function gets deep copies; after the
+        student's call the copies are compared with the originals, so an
+        argument changed in place is reported by name.
     hint : str
         Shown when the answers differ.
+    rtol, atol : float
+        Tolerances of :func:`numpy.isclose` for float results.
+    results : tuple of str or dict, optional
+        Names of the results when the function returns a tuple, e.g.
+        ``("dx", "dW", "db")``. With ``call`` returning a dict of parts, a dict
+        from each part's label to its result names.
+    hints : dict, optional
+        Extra advice by kind of failure (``"shape"``, ``"inplace"``, ``"type"``,
+        ``"error"``) or by result name, shown before ``hint``.
+    call : callable, optional
+        ``call(function, *arguments)`` runs one case; the default is
+        ``function(*arguments)``. Used to drive a class or wrap a result.
+    hidden : bool
+        Only changes the wording ("hidden case 3 of 12").
 
     Returns
     -------
     Verdict
         True when every case matches; false (with ``attempted=False``) when
-        the student's function still raises ``NotImplementedError``. A wrong
-        answer raises :class:`ExerciseFailed`.
+        the student's function still raises ``NotImplementedError``.
+
+    Raises
+    ------
+    ExerciseFailed
+        On the first case that does not match, with what is wrong and a hint.
+    ExerciseNotAttempted
+        Instead of returning "not attempted" when ``NBGRADER_EXECUTION`` is set.
     """
     if not callable(student):
-        raise TypeError(f"{name}: pass your function itself, not {student!r}.")
-    for number, args in enumerate(cases, 1):
-        expected = reference(*_copy(args))
+        raise ExerciseFailed(
+            f"{name}: pass your function itself, as in check_{name}(my_function), not "
+            f"{_kind_of(student)}. Leave out the parentheses after its name.")
+    call = call or _call_plainly
+    hints = hints or {}
+    for number, case in enumerate(cases, 1):
+        args = tuple(case.values())
+        expected = call(reference, *_copy(args))
+        copies = _copy(args)
+        where = f"{'hidden ' if hidden else ''}case {number} of {len(cases)}"
         try:
-            received = student(*_copy(args))
-        except NotImplementedError:
-            # The exercise's skeleton: the notebook still runs top to bottom.
-            return not_attempted(name)
-        except Exception as error:
-            raise ExerciseFailed(
-                f"{name}: FAIL on case {number}: your function raised "
-                f"{type(error).__name__}: {error}. Hint: {hint}") from error
-        expected_parts = expected if isinstance(expected, tuple) else (expected,)
-        received_parts = received if isinstance(received, tuple) else (received,)
-        if len(received_parts) != len(expected_parts):
-            raise ExerciseFailed(
-                f"{name}: FAIL on case {number}: expected {len(expected_parts)} "
-                f"result(s), got {len(received_parts)}. Hint: {hint}")
-        for k, (got, want) in enumerate(zip(received_parts, expected_parts)):
-            got = np.asarray(got)
-            want = np.asarray(want)
-            label = f" (result {k + 1})" if len(expected_parts) > 1 else ""
-            if got.shape != want.shape:
-                raise ExerciseFailed(
-                    f"{name}: FAIL on case {number}{label}: shape {got.shape}, "
-                    f"expected {want.shape}. Hint: {hint}")
-            if not np.allclose(got, want, rtol=rtol, atol=atol):
-                worst = float(np.max(np.abs(got - want)))
-                raise ExerciseFailed(
-                    f"{name}: FAIL on case {number}{label}: values differ by up to "
-                    f"{worst:.3g}. Hint: {hint}")
+            try:
+                received = _with_time_limit(call, student, copies)
+            except NotImplementedError:
+                return not_attempted(name)
+            except _TimeUp:
+                raise _Mistake(
+                    f"your code did not return within {TIME_LIMIT:g} s and was stopped. "
+                    f"Look for a loop whose condition never becomes false (a while loop "
+                    f"whose variable is not updated, or a step that never moves).", "timeout")
+            except _Mistake:
+                raise
+            except Exception as error:  # the student's code raised: show where, in their code
+                raise _Mistake(_describe_error(error), "error")
+            _check_unchanged(case, copies)
+            with np.errstate(all="ignore"):
+                _compare(received, expected, "your result", results, case, rtol, atol)
+        except _Mistake as mistake:
+            raise ExerciseFailed(_failure_message(name, where, case, mistake, hint, hints)) \
+                from None
     print(f"{name}: PASS ({len(cases)} cases)")
     return Verdict(True)
-
-
-def _copy(args):
-    return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
 
 
 def not_attempted(name):
@@ -121,3 +183,373 @@ def not_attempted(name):
         raise ExerciseNotAttempted(message)
     print(message)
     return Verdict(False, attempted=False)
+
+
+# -- running the student's code ------------------------------------------------
+
+def _call_plainly(function, *args):
+    return function(*args)
+
+
+def _with_time_limit(call, function, args):
+    """``call(function, *args)``, stopped with :class:`_TimeUp` after ``TIME_LIMIT`` s.
+
+    Uses SIGALRM, so only in the main thread of a system that has it; elsewhere
+    the call runs without a limit. Ctrl-C (KeyboardInterrupt) passes through, and
+    the previous handler and timer are always restored.
+    """
+    if (not TIME_LIMIT or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        return call(function, *args)
+
+    def time_up(signum, frame):
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, time_up)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+    try:
+        try:
+            return call(function, *args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        if outer_delay:  # someone else's timer was running: give it back (roughly)
+            signal.setitimer(signal.ITIMER_REAL, outer_delay, outer_interval)
+
+
+def _describe_error(error):
+    """The exception's type and message, and the student's own lines (not the checker's)."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not os.path.abspath(frame.filename).startswith((_HERE, _NUMPY))]
+    lines = [f"your code raised {type(error).__name__}: {error}"]
+    for frame in frames[-3:]:
+        code = f": {frame.line.strip()}" if frame.line else ""
+        lines.append(f"  in {frame.name}, line {frame.lineno}{code}")
+    return "\n".join(lines)
+
+
+def _copy(value):
+    """A deep copy of arrays and of dicts, lists and tuples holding them."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, np.random.Generator):
+        return _copy_generator(value)
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copy(item) for item in value)
+    return value
+
+
+def _copy_generator(rng):
+    bit_generator = type(rng.bit_generator)()
+    bit_generator.state = rng.bit_generator.state
+    return np.random.Generator(bit_generator)
+
+
+def _check_unchanged(case, copies):
+    """Raise if the student's call changed any array it was given."""
+    for (name, before), after in zip(case.items(), copies):
+        changed = _first_change(before, after, name)
+        if changed:
+            raise _Mistake(
+                f"your code changed its argument {changed} in place. The caller's arrays "
+                f"must stay as they were: compute a new array (y = x * mask, p = p - ...) "
+                f"or work on a copy (x.copy()) instead of writing into the argument "
+                f"(x[...] = ..., x *= ..., p -= ..., np.maximum(x, 0, out=x)).", "inplace")
+
+
+def _first_change(before, after, label):
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            return f"`{label}` (it was replaced or reshaped)"
+        same = (before == after) | ((before != before) & (after != after))  # NaN == NaN
+        if not same.all():
+            index = tuple(int(i) for i in np.argwhere(~same)[0])
+            return (f"`{label}` (at index {index} it was {_number(before[index])}, "
+                    f"now {_number(after[index])})")
+        return None
+    if isinstance(before, dict):
+        if not isinstance(after, dict) or after.keys() != before.keys():
+            return f"`{label}` (its keys were changed)"
+        for key in before:
+            changed = _first_change(before[key], after[key], f"{label}['{key}']")
+            if changed:
+                return changed
+    if isinstance(before, (list, tuple)):
+        if not isinstance(after, type(before)) or len(after) != len(before):
+            return f"`{label}` (its items were changed)"
+        for k, (item_before, item_after) in enumerate(zip(before, after)):
+            changed = _first_change(item_before, item_after, f"{label}[{k}]")
+            if changed:
+                return changed
+    return None
+
+
+# -- comparing a result with the reference's ----------------------------------
+
+def _compare(got, want, label, names, case, rtol, atol):
+    """Raise :class:`_Mistake` when ``got`` differs from ``want`` in type, shape or value."""
+    if isinstance(names, dict):  # parts of a class's answer, e.g. forward() and backward()
+        for part, part_names in names.items():
+            _compare(got[part], want[part], part, part_names, case, rtol, atol)
+        return
+    if isinstance(want, tuple):
+        _compare_tuple(got, want, label, names, case, rtol, atol)
+    elif isinstance(want, list):
+        _compare_sequence(got, want, label, case, rtol, atol)
+    elif isinstance(want, dict):
+        _compare_dict(got, want, label, case, rtol, atol)
+    elif isinstance(want, (int, np.integer)) and not isinstance(want, bool):
+        _compare_int(got, want, label)
+    elif isinstance(want, (float, np.floating)):
+        _compare_number(got, want, label, rtol, atol)
+    else:
+        _compare_array(got, np.asarray(want), label, case, rtol, atol)
+
+
+def _compare_tuple(got, want, label, names, case, rtol, atol):
+    n = len(want)
+    listing = ", ".join(names) if names else f"{n} results"
+    statement = f"`return {listing}`" if names else "a tuple"
+    if isinstance(got, list):
+        raise _Mistake(f"{label} is a list of {len(got)}; return a tuple of {n} results "
+                       f"instead: {statement}.", "type")
+    if not isinstance(got, tuple):
+        problem = _type_problem(got)
+        if problem is None:
+            shape = np.shape(got) if isinstance(got, np.ndarray) else None
+            problem = (f"is one array of shape {shape}" if shape is not None
+                       else f"is {_kind_of(got)}")
+        raise _Mistake(f"{label} {problem}; expected a tuple of {n} results: {statement}.",
+                       "type")
+    if len(got) != n:
+        raise _Mistake(f"{label} has {len(got)} results; expected {n}"
+                       + (f": ({listing})" if names else "") + ".", "count")
+    prefix = "" if label == "your result" else f"{label} "
+    for k, (got_k, want_k) in enumerate(zip(got, want)):
+        sub = f"{prefix}result {k + 1}" + (f" ({names[k]})" if names else "")
+        _compare(got_k, want_k, sub, None, case, rtol, atol)
+
+
+def _compare_sequence(got, want, label, case, rtol, atol):
+    if not isinstance(got, (list, tuple)):
+        problem = _type_problem(got) or f"is {_kind_of(got)}"
+        raise _Mistake(f"{label} {problem}; expected a list of {len(want)} items.", "type")
+    if len(got) != len(want):
+        raise _Mistake(f"{label} has {len(got)} items; expected {len(want)}.", "count")
+    for k, (got_k, want_k) in enumerate(zip(got, want)):
+        _compare(got_k, want_k, f"{label}[{k}]", None, case, rtol, atol)
+
+
+def _compare_dict(got, want, label, case, rtol, atol):
+    if not isinstance(got, Mapping):
+        problem = _type_problem(got) or f"is {_kind_of(got)}"
+        raise _Mistake(f"{label} {problem}; expected a dict with the keys "
+                       f"{', '.join(map(repr, want))}.", "type")
+    missing = [key for key in want if key not in got]
+    extra = [key for key in got if key not in want]
+    if missing or extra:
+        raise _Mistake(f"{label} is a dict "
+                       + (f"without the keys {missing}" if missing else "")
+                       + (" and " if missing and extra else "")
+                       + (f"with unexpected keys {extra}" if extra else "")
+                       + f"; expected exactly the keys {list(want)}.", "type")
+    for key in want:
+        _compare(got[key], want[key], f"{label}['{key}']", None, case, rtol, atol)
+
+
+def _compare_int(got, want, label):
+    if isinstance(got, np.ndarray) and got.ndim == 0:
+        got = got[()]
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer, float,
+                                                                  np.floating)):
+        problem = _type_problem(got) or f"is {_kind_of(got)}"
+        raise _Mistake(f"{label} {problem}; expected a whole number (an int) such as {want}.",
+                       "type")
+    if isinstance(got, (float, np.floating)):
+        raise _Mistake(f"{label} is the float {_number(got)}; expected an int ({want}). Use "
+                       f"integer division // (and int(...) where needed), not /.", "type")
+    if got != want:
+        raise _Mistake(f"{label} is {got}; expected {want}.")
+
+
+def _compare_number(got, want, label, rtol, atol):
+    if isinstance(got, np.ndarray):
+        if got.ndim != 0:
+            raise _Mistake(f"{label} is an array of shape {got.shape}; expected a single "
+                           f"number. Return float(...) of the value (np.mean and np.sum "
+                           f"without an axis give one).", "shape")
+        got = got[()]
+    if isinstance(got, (complex, np.complexfloating)):
+        raise _Mistake(f"{label} is the complex number {got}; expected a real number.", "type")
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer,
+                                                                  np.floating)):
+        problem = _type_problem(got) or f"is {_kind_of(got)}"
+        raise _Mistake(f"{label} {problem}; expected a single number (a float).", "type")
+    got = float(got)
+    if not np.isfinite(got):
+        raise _Mistake(f"{label} is {_number(got)}; expected {_number(want)}. "
+                       f"{_NONFINITE_CAUSES}")
+    if not np.isclose(got, want, rtol=rtol, atol=atol):
+        raise _Mistake(f"{label} is {_number(got)}; expected {_number(want)} (difference "
+                       f"{abs(got - want):.3g}; allowed rtol={rtol:g}, atol={atol:g}).")
+
+
+_NONFINITE_CAUSES = ("NaN comes from 0/0, inf - inf or the log of a negative number; inf "
+                     "from an overflowing np.exp or a division by zero.")
+
+
+def _compare_array(got, want, label, case, rtol, atol):
+    array = _as_array(got, label, want)
+    if array.shape != want.shape:
+        if array.ndim == 0:
+            raise _Mistake(f"{label} is a single number ({_number(array[()])}); expected an "
+                           f"array of shape {want.shape}.", "shape")
+        if want.ndim == 0:
+            raise _Mistake(f"{label} has shape {array.shape}; expected a single number.",
+                           "shape")
+        like = [name for name, value in case.items()
+                if isinstance(value, np.ndarray) and value.shape == want.shape]
+        raise _Mistake(f"{label} has shape {array.shape}; expected {want.shape}"
+                       + (f", the shape of {like[0]}" if like else "") + ".", "shape")
+    if want.dtype.kind in "iu" and array.dtype.kind not in "iu":
+        raise _Mistake(f"{label} holds {array.dtype} numbers; expected integers "
+                       f"({want.dtype}), as indices are.", "type")
+    bad = ~np.isfinite(array) & np.isfinite(want)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(array[index]) else _number(array[index])
+        raise _Mistake(f"{label} contains {kind} at index {index} (expected "
+                       f"{_number(want[index])}). {_NONFINITE_CAUSES}")
+    close = np.isclose(array, want, rtol=rtol, atol=atol, equal_nan=True)
+    if not close.all():
+        index = tuple(int(i) for i in np.argwhere(~close)[0])
+        difference = np.abs(array.astype(np.float64) - want.astype(np.float64))
+        where = f" at index {index}" if array.ndim else ""
+        message = (f"{label} differs{where}: expected {_number(want[index])}, got "
+                   f"{_number(array[index])} ({int((~close).sum())} of {array.size} "
+                   f"entries differ, by up to {np.nanmax(difference):.3g}; allowed "
+                   f"rtol={rtol:g}, atol={atol:g}).")
+        if array.dtype.kind == "f" and array.itemsize < want.dtype.itemsize:
+            message += (f" Your result is {array.dtype}, which keeps only about 7 digits: "
+                        f"compute in {want.dtype} (do not convert with .astype(np.float32) "
+                        f"or create arrays with dtype=np.float32).")
+        raise _Mistake(message)
+
+
+def _as_array(got, label, want):
+    """``got`` as a real numeric ndarray, or a :class:`_Mistake` saying why it is not one."""
+    expected = (f"expected an array of shape {want.shape}" if want.ndim
+                else "expected a single number")
+    problem = _type_problem(got)
+    if problem:
+        raise _Mistake(f"{label} {problem}; {expected}.", "type")
+    if isinstance(got, tuple):
+        raise _Mistake(f"{label} is a tuple of {len(got)} items; {expected} (one array, "
+                       f"not a tuple: check for a trailing comma in your return).", "type")
+    try:
+        array = np.asarray(got)
+    except Exception:  # ragged lists raise in recent numpy
+        raise _Mistake(f"{label} is a ragged list (its rows have different lengths), "
+                       f"which is not an array; {expected}.", "type") from None
+    if array.dtype == object:
+        ragged = isinstance(got, list)
+        raise _Mistake(f"{label} " + ("is a ragged list (its rows have different lengths)"
+                                      if ragged else "has dtype object (an array of Python "
+                                      "objects)")
+                       + f"; {expected} of {want.dtype} numbers.", "type")
+    if array.dtype.kind == "c":
+        raise _Mistake(f"{label} has the complex dtype {array.dtype}; expected real numbers "
+                       f"({want.dtype}). Do not take np.sqrt or a power of negative numbers "
+                       f"as complex, or mix in complex constants.", "type")
+    if array.dtype.kind not in "biuf":
+        raise _Mistake(f"{label} has dtype {array.dtype}, not numbers; {expected} of "
+                       f"{want.dtype} numbers.", "type")
+    return array
+
+
+def _type_problem(got):
+    """A phrase for results that are never right (None, a string, a generator...), else None."""
+    if got is None:
+        return "is None: did you forget the `return` statement"
+    if isinstance(got, (str, bytes)):
+        text = got if len(got) <= 30 else got[:27] + "..."
+        return f"is the string {text!r}, not numbers"
+    if isinstance(got, (types.GeneratorType, Iterator)):
+        return ("is a generator (from `yield` or a (... for ...) expression), which "
+                "computes nothing until it is read; build a list, tuple or array instead")
+    if isinstance(got, (set, frozenset)):
+        return "is a set, which has no order"
+    if callable(got) and not isinstance(got, np.ndarray):
+        return "is a function: return the result of calling it"
+    if isinstance(got, Mapping):
+        return "is a dict"
+    return None
+
+
+def _kind_of(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"{type(value).__name__} {_short(value)}"
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(value):
+    """A number with enough digits to see how it differs."""
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return str(value)
+    value = float(value)
+    if np.isnan(value):
+        return "NaN"
+    if np.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.8g}"
+
+
+# -- the failure message --------------------------------------------------------
+
+def _failure_message(name, where, case, mistake, hint, hints):
+    lines = [f"{name}: FAIL on {where} ({_describe_case(case)})",
+             "  " + str(mistake).replace("\n", "\n  ")]
+    extra = hints.get(mistake.kind)
+    for key, text in hints.items():
+        if f"({key})" in str(mistake).split("\n")[0]:
+            extra = text
+    if extra:
+        lines.append(f"  {extra}")
+    lines.append(f"  Hint: {hint}")
+    return "\n".join(lines)
+
+
+def _describe_case(case):
+    parts = []
+    for name, value in case.items():
+        parts.append(_describe_argument(name, value))
+    note = getattr(case, "note", "")
+    return ", ".join(parts) + (f"; {note}" if note else "")
+
+
+def _describe_argument(name, value):
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iub" and value.size <= 8:
+            return f"{name}={value.tolist()}"
+        if value.ndim == 0 or value.size == 1 and value.ndim == 1:
+            return f"{name}={value.tolist()}"
+        return f"{name}: {value.shape}"
+    if isinstance(value, dict):
+        return f"{name}: dict of {len(value)} arrays"
+    if isinstance(value, np.random.Generator):
+        return f"{name}: a Generator"
+    if isinstance(value, (float, np.floating)):
+        return f"{name}={float(value)!r}"
+    if callable(value):
+        return f"{name}={getattr(value, '__name__', 'a function')}"
+    return f"{name}={value!r}"

@@ -295,7 +295,8 @@ def _compare(got, want, label, names, case, rtol, atol):
     """Raise :class:`_Mistake` when ``got`` differs from ``want`` in type, shape or value."""
     if isinstance(names, dict):  # parts of a class's answer, e.g. forward() and backward()
         for part, part_names in names.items():
-            _compare(got[part], want[part], part, part_names, case, rtol, atol)
+            _compare(got[part], want[part], f"the result of {part}", part_names, case,
+                     rtol, atol)
         return
     if isinstance(want, tuple):
         _compare_tuple(got, want, label, names, case, rtol, atol)
@@ -329,7 +330,7 @@ def _compare_tuple(got, want, label, names, case, rtol, atol):
     if len(got) != n:
         raise _Mistake(f"{label} has {len(got)} results; expected {n}"
                        + (f": ({listing})" if names else "") + ".", "count")
-    prefix = "" if label == "your result" else f"{label} "
+    prefix = "" if label == "your result" else label.replace("the result of ", "") + " "
     for k, (got_k, want_k) in enumerate(zip(got, want)):
         sub = f"{prefix}result {k + 1}" + (f" ({names[k]})" if names else "")
         _compare(got_k, want_k, sub, None, case, rtol, atol)

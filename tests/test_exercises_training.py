@@ -166,7 +166,7 @@ def test_sgd_step_returning_a_tuple_fails():
     def as_tuple(params, grads, learning_rate, weight_decay):
         return tuple(sgd_step_weights_only(params, grads, learning_rate, weight_decay).values())
 
-    with pytest.raises(ExerciseFailed, match="return a dict"):
+    with pytest.raises(ExerciseFailed, match="is a tuple of 6 items; expected a dict"):
         check_sgd_step_weights_only(as_tuple)
 
 

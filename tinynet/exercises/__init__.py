@@ -495,6 +495,8 @@ def _type_problem(got):
 def _kind_of(value):
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
     return f"{type(value).__name__} {_short(value)}"
 
 

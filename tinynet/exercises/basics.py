@@ -119,8 +119,8 @@ def check_gradient_descent(student, *, hidden=False):
     runs = [(bumpy_gradient, 2.0, 0.1, 10), (bumpy_gradient, -2.0, 0.05, 6),
             (_parabola_gradient, 3.0, 0.25, 5), (bumpy_gradient, 0.5, 0.1, 0)]
     if hidden:
-        runs += [(bumpy_gradient, 1.7, 0.08, 13), (_parabola_gradient, -1.5, 0.3, 7),
-                 (bumpy_gradient, -0.4, 0.02, 1)]
+        runs = [(bumpy_gradient, 1.7, 0.08, 13), (_parabola_gradient, -1.5, 0.3, 7),
+                (bumpy_gradient, -0.4, 0.02, 1), (bumpy_gradient, 0.9, 0.15, 0)]
     cases = [Case(gradient=g, start=s, learning_rate=lr, steps=n) for g, s, lr, n in runs]
     hint = ("Return an array of steps + 1 numbers, start first. Each step uses the "
             "gradient at the current w (not at start): w = w - learning_rate * "
@@ -138,7 +138,8 @@ def check_numerical_derivative(student, *, hidden=False):
     """``student(f, w, eps)`` -> the central-difference estimate of f'(w)."""
     points = [(bumpy, 2.0, 1e-3), (np.sin, 0.5, 1e-4), (np.exp, 1.0, 1e-2), (bumpy, -1.0, 0.1)]
     if hidden:
-        points += [(np.cos, 2.5, 1e-3), (bumpy, 0.3, 0.05), (np.exp, -1.0, 1e-3)]
+        points = [(np.cos, 2.5, 1e-3), (bumpy, 0.3, 0.05), (np.exp, -1.0, 1e-3),
+                  (bumpy, 1.4, 1e-2)]
     cases = [Case(f=f, w=w, eps=eps) for f, w, eps in points]
     hint = ("Use the central difference (f(w + eps) - f(w - eps)) / (2 * eps), which "
             "looks at both sides of w. The one-sided (f(w + eps) - f(w)) / eps is off "
@@ -161,7 +162,8 @@ def check_numerical_gradient_descent(student, *, hidden=False):
     runs = [(bumpy, 2.0, 0.1, 10, 1e-4), (np.cos, 1.0, 0.5, 8, 1e-3),
             (bumpy, -2.0, 0.05, 5, 1e-2), (bumpy, 0.5, 0.1, 0, 1e-3)]
     if hidden:
-        runs += [(np.sin, 0.3, 0.2, 9, 1e-3), (bumpy, 1.1, 0.07, 12, 1e-2)]
+        runs = [(np.sin, 0.3, 0.2, 9, 1e-3), (bumpy, 1.1, 0.07, 12, 1e-2),
+                (np.cos, -0.5, 0.3, 4, 1e-4), (bumpy, -1.6, 0.05, 0, 1e-3)]
     cases = [Case(f=f, start=s, learning_rate=lr, steps=n, eps=eps)
              for f, s, lr, n, eps in runs]
     hint = ("Same loop as gradient descent, steps + 1 values with start first, but the "

@@ -1,0 +1,558 @@
+"""Adversarial tests of the exercise checkers' shared runner.
+
+For every checker: a correct answer passes, and the typical wrong answers,
+generated from it (an in-place write into each array argument, a list for a
+tuple, a generator, None, a string, a ragged list, the wrong number of
+results, complex and object dtypes, NaN, inf, a wrong shape, a small error,
+float32 arithmetic, an endless loop, an unrelated exception), each raise
+ExerciseFailed with a message that says what is wrong; never a pass, never a
+numpy or TypeError crash from the checker itself.
+"""
+
+import contextlib
+import inspect
+import io
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import tinynet.exercises as framework
+from tinynet import TinyNet, train_one_iter
+from tinynet.exercises import ExerciseFailed, ExerciseNotAttempted, Verdict, basics, convnet
+from tinynet.exercises import training as training_checks
+from tinynet.experiments import gradient_descent
+from tinynet.im2col import conv_output_size, im2col
+from tinynet.naive import (
+    conv_backward_naive,
+    conv_forward_naive,
+    maxpool_backward_naive,
+    maxpool_forward_naive,
+)
+from tinynet.polynomial import fit_polynomial, polynomial_features, predict_polynomial
+from tinynet.training import minibatches
+
+# (checker, a correct answer, what it returns)
+CHECKERS = [
+    (basics.check_add_batch_axes, basics._add_batch_axes, "array"),
+    (basics.check_channels_first, basics._channels_first, "array"),
+    (basics.check_gradient_descent, gradient_descent, "array"),
+    (basics.check_numerical_derivative, basics._central_difference, "float"),
+    (basics.check_numerical_gradient_descent, basics._numerical_gradient_descent, "array"),
+    (basics.check_fc_forward, basics._fc_forward, "array"),
+    (basics.check_fc_backward, basics._fc_backward, ("dx", "dW", "db")),
+    (basics.check_relu_forward, basics._relu_forward, "array"),
+    (basics.check_relu_backward, basics._relu_backward, "array"),
+    (basics.check_fc_relu_fc_backward, basics._fc_relu_fc_backward,
+     ("dx", "dW1", "db1", "dW2", "db2")),
+    (basics.check_softmax, basics._softmax, "array"),
+    (basics.check_cross_entropy, basics._cross_entropy, "float"),
+    (basics.check_cross_entropy_loss, basics._cross_entropy_loss, "float"),
+    (basics.check_softmax_cross_entropy_backward, basics._cross_entropy_gradient, "array"),
+    (basics.check_cross_entropy_gradient, basics._cross_entropy_gradient, "array"),
+    (convnet.check_conv_output_size, conv_output_size, "int"),
+    (convnet.check_conv_forward, conv_forward_naive, "array"),
+    (convnet.check_im2col, im2col, "array"),
+    (convnet.check_conv_backward, conv_backward_naive, ("dx", "dW", "db")),
+    (convnet.check_pool_forward, maxpool_forward_naive, "array"),
+    (convnet.check_pool_backward, maxpool_backward_naive, "array"),
+    (convnet.check_avg_pool_forward, convnet._avg_pool_forward_reference, "array"),
+    (convnet.check_avg_pool_backward, convnet._avg_pool_backward_reference, "array"),
+    (convnet.check_fc_in_features, convnet._fc_in_features_reference, "int"),
+    (convnet.check_count_parameters, convnet._count_parameters_reference, "int"),
+    (training_checks.check_train_one_iter, train_one_iter,
+     ("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc", "b_fc")),
+    (training_checks.check_minibatches, minibatches, "list"),
+    (training_checks.check_sgd_step, training_checks._sgd_step, "dict"),
+    (training_checks.check_sgd_step_weights_only, training_checks._sgd_weights_only, "dict"),
+    (training_checks.check_l2_penalty, training_checks._l2_penalty, "float"),
+    (training_checks.check_polynomial_features, polynomial_features, "array"),
+    (training_checks.check_fit_polynomial, fit_polynomial, "array"),
+    (training_checks.check_predict_polynomial, predict_polynomial, "array"),
+]
+
+
+def _quiet(checker, answer, **options):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return checker(answer, **options)
+
+
+def _calls(checker, answer, hidden=False):
+    """The arguments of every call the checker makes (a correct answer that records them)."""
+    seen = []
+
+    def spy(*args):
+        seen.append(framework._copy(args))
+        return answer(*args)
+
+    assert _quiet(checker, spy, hidden=hidden)
+    return seen
+
+
+def _array_arguments(checker, answer):
+    """(position, name) of each argument that holds arrays, from the first call."""
+    names = list(inspect.signature(answer).parameters)
+    first = _calls(checker, answer)[0]
+    return [(k, names[k]) for k, value in enumerate(first)
+            if isinstance(value, (np.ndarray, dict))]
+
+
+# -- wrong answers made from a right one ------------------------------------
+
+def write_into(position):
+    """The right answer, then an in-place change of one argument."""
+    def mutate(value):
+        if isinstance(value, dict):
+            mutate(next(iter(value.values())))
+        else:
+            value.flat[0] = value.flat[0] + 1
+
+    def wrong(answer):
+        def student(*args):
+            result = answer(*framework._copy(args))
+            mutate(args[position])
+            return result
+        return student
+    return wrong
+
+
+def returning(transform):
+    def wrong(answer):
+        def student(*args):
+            return transform(answer(*args))
+        return student
+    return wrong
+
+
+def with_nan(result):
+    result = np.array(result, dtype=np.float64)
+    result.flat[0] = np.nan
+    return result
+
+
+def with_inf(result):
+    result = np.array(result, dtype=np.float64)
+    result.flat[-1] = np.inf
+    return result
+
+
+def wrong_shape(result):
+    result = np.asarray(result)
+    return result.reshape(-1)[None] if result.ndim == 1 else result.reshape(-1)
+
+
+def slightly_off(result):
+    result = np.asarray(result, dtype=np.float64)
+    return result * (1 + 1e-4) + 1e-4
+
+
+def ragged(result):
+    rows = [list(np.atleast_1d(row)) for row in np.atleast_2d(result)]
+    rows[-1] = rows[-1] + [0.0]
+    return rows if len(rows) > 1 else rows + [[1.0]]
+
+
+def in_float32(answer):
+    def student(*args):
+        args = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
+                else a for a in args]
+        return np.asarray(answer(*args)).astype(np.float32)
+    return student
+
+
+def raising(answer):
+    def student(*args):
+        raise KeyError("oops")
+    return student
+
+
+def looping(answer):
+    def student(*args):
+        while True:
+            pass
+    return student
+
+
+COMMON = [
+    ("None", returning(lambda r: None), r"is None: did you forget the `return`"),
+    ("string", returning(lambda r: "done"), r"is the string 'done'"),
+    ("generator", returning(lambda r: (v for v in [r])), r"is a generator"),
+    ("unrelated exception", raising, r"your code raised KeyError: 'oops'\n    in student, line \d+: raise KeyError"),
+]
+ARRAY = [
+    ("complex", returning(lambda r: np.asarray(r) + 0j), r"complex dtype"),
+    ("object", returning(lambda r: np.asarray(r).astype(object)), r"dtype object"),
+    ("NaN", returning(with_nan), r"contains NaN at index \(0(, 0)*,?\)"),
+    ("inf", returning(with_inf), r"contains inf at index"),
+    ("wrong shape", returning(wrong_shape), r"has shape .*; expected"),
+    ("slightly off", returning(slightly_off), r"differs( at index \(.*\))?: expected .*, got"),
+    ("ragged list", returning(ragged), r"ragged list"),
+    ("a number", returning(lambda r: float(np.asarray(r).flat[0])), r"is a single number"),
+    ("a tuple", returning(lambda r: (r,)), r"is a tuple of 1 items"),
+]
+NUMBER = [
+    ("complex", returning(lambda r: complex(r, 1)), r"complex"),
+    ("NaN", returning(lambda r: float("nan")), r"is NaN; expected"),
+    ("inf", returning(lambda r: float("inf")), r"is inf; expected"),
+    ("array", returning(lambda r: np.array([r, r])), r"array of shape \(2,\)"),
+    ("slightly off", returning(lambda r: r * (1 + 1e-4) + 1e-4), r"; expected .*difference"),
+    ("list", returning(lambda r: [r]), r"is a list of 1 items"),
+]
+INTEGER = [
+    ("float", returning(lambda r: float(r)), r"is the float .*; expected an int"),
+    ("off by one", returning(lambda r: r + 1), r"is \d+; expected \d+"),
+    ("array", returning(lambda r: np.array([r, r])), r"array of shape \(2,\).*whole number"),
+]
+
+
+def element(k, transform):
+    """Apply ``transform`` to result k of a tuple."""
+    return returning(lambda r: tuple(transform(v) if i == k else v for i, v in enumerate(r)))
+
+
+def tuple_mistakes(names):
+    n = len(names)
+    listing = ", ".join(names)
+    mistakes = [
+        ("list for tuple", returning(list), rf"is a list of {n}; return a tuple of {n} "
+                                             rf"results instead: `return {listing}`"),
+        ("one too few", returning(lambda r: r[:-1]), rf"has {n - 1} results; expected {n}"),
+        ("one too many", returning(lambda r: (*r, r[0])), rf"has {n + 1} results"),
+        ("first only", returning(lambda r: r[0]), rf"is one array of shape .*tuple of {n}"),
+        ("complex", element(0, lambda v: v + 0j), rf"result 1 \({names[0]}\) has the complex"),
+        ("object", element(0, lambda v: np.asarray(v).astype(object)),
+         rf"result 1 \({names[0]}\) has dtype object"),
+    ]
+    for k, name in enumerate(names):
+        mistakes += [
+            (f"NaN in {name}", element(k, with_nan), rf"result {k + 1} \({name}\) contains NaN"),
+            (f"{name} off", element(k, slightly_off), rf"result {k + 1} \({name}\) differs"),
+            (f"{name} reshaped", element(k, wrong_shape), rf"result {k + 1} \({name}\) has shape"),
+        ]
+    return mistakes
+
+
+LIST = [
+    ("a tuple of one", returning(lambda r: [r[0]]), r"has 1 items; expected \d+"),
+    ("float indices", returning(lambda r: [b.astype(float) for b in r]),
+     r"your result\[0\] holds float64 numbers; expected integers"),
+    ("ragged batch", returning(lambda r: [list(b) + [[0]] for b in r]), r"your result\[0\]"),
+]
+DICT = [
+    ("tuple", returning(lambda r: tuple(r.values())), r"is a tuple of 6 items; expected a dict"),
+    ("missing key", returning(lambda r: {k: v for k, v in r.items() if k != "b_fc"}),
+     r"without the keys \['b_fc'\]"),
+    ("NaN", returning(lambda r: {**r, "W_fc": with_nan(r["W_fc"])}),
+     r"your result\['W_fc'\] contains NaN at index \(0, 0\)"),
+    ("bias off", returning(lambda r: {**r, "b_fc": slightly_off(r["b_fc"])}),
+     r"your result\['b_fc'\] differs at index \(0,\)"),
+    ("complex", returning(lambda r: {**r, "W_conv1": r["W_conv1"] + 0j}),
+     r"your result\['W_conv1'\] has the complex"),
+]
+
+
+def _mistakes(checker, answer, returns):
+    mistakes = list(COMMON)
+    for position, name in _array_arguments(checker, answer):
+        mistakes.append((f"in-place {name}", write_into(position),
+                         rf"changed its argument `{name}(\['\w+'\])?` \(at index"))
+    if isinstance(returns, tuple):
+        mistakes += tuple_mistakes(returns)
+    else:
+        mistakes += {"array": ARRAY, "float": NUMBER, "int": INTEGER, "list": LIST,
+                     "dict": DICT}[returns]
+    return mistakes
+
+
+WRONG = [(checker, answer, label, make, pattern)
+         for checker, answer, returns in CHECKERS
+         for label, make, pattern in _mistakes(checker, answer, returns)]
+
+
+@pytest.mark.parametrize("checker, answer, returns", CHECKERS,
+                         ids=[c.__name__ for c, _, _ in CHECKERS])
+def test_a_correct_answer_passes_the_visible_and_the_hidden_cases(checker, answer, returns,
+                                                                   capsys):
+    assert checker(answer)
+    assert checker(answer, hidden=True)
+    lines = capsys.readouterr().out.splitlines()
+    name = checker.__name__[len("check_"):]
+    assert len(lines) == 2 and all(line.startswith(f"{name}: PASS (") for line in lines)
+
+
+@pytest.mark.parametrize("checker, answer, label, make, pattern", WRONG,
+                         ids=[f"{c.__name__}-{label}" for c, _, label, _, _ in WRONG])
+def test_a_typical_mistake_fails_with_a_message_that_names_it(checker, answer, label, make,
+                                                              pattern):
+    with np.errstate(all="ignore"), pytest.raises(ExerciseFailed, match=pattern) as caught:
+        _quiet(checker, make(answer))
+    message = str(caught.value)
+    name = checker.__name__[len("check_"):]
+    assert message.startswith(f"{name}: FAIL on case 1 of ")
+    assert "Hint: " in message
+    assert "tinynet/exercises" not in message  # never a frame of the checker itself
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize("checker, answer, returns", CHECKERS,
+                         ids=[c.__name__ for c, _, _ in CHECKERS])
+def test_an_endless_loop_is_stopped_after_the_time_limit(checker, answer, returns,
+                                                         monkeypatch):
+    monkeypatch.setattr(framework, "TIME_LIMIT", 0.2)
+    previous = signal.getsignal(signal.SIGALRM)
+    start = time.perf_counter()
+    with pytest.raises(ExerciseFailed, match=r"did not return within 0.2 s and was stopped"):
+        _quiet(checker, looping(answer))
+    assert time.perf_counter() - start < 2
+    assert signal.getsignal(signal.SIGALRM) is previous
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+FLOAT32_FAILS = [basics.check_fc_forward, basics.check_fc_backward, basics.check_softmax,
+                 basics.check_cross_entropy_gradient, convnet.check_conv_forward,
+                 convnet.check_conv_backward,
+                 training_checks.check_polynomial_features]
+
+
+@pytest.mark.parametrize("checker, answer, returns", [c for c in CHECKERS if c[2] == "array"],
+                         ids=[c.__name__ for c, _, r in CHECKERS if r == "array"])
+def test_float32_arithmetic_passes_only_within_tolerance_and_is_named(checker, answer,
+                                                                      returns):
+    """float32 is a near miss: fine when the values agree, named when they do not."""
+    try:
+        with np.errstate(all="ignore"):
+            verdict = _quiet(checker, in_float32(answer))
+    except ExerciseFailed as failure:
+        assert "Your result is float32" in str(failure) or "float32 numbers" in str(failure)
+    else:
+        assert verdict and checker not in FLOAT32_FAILS
+
+
+@pytest.mark.parametrize("checker, answer, returns", CHECKERS,
+                         ids=[c.__name__ for c, _, _ in CHECKERS])
+def test_the_hidden_cases_differ_from_the_visible_ones(checker, answer, returns):
+    def key(args):
+        return repr([a.tolist() if isinstance(a, np.ndarray) else
+                     {k: v.tolist() for k, v in a.items()} if isinstance(a, dict) else
+                     a.bit_generator.state if isinstance(a, np.random.Generator) else a
+                     for a in args])
+
+    visible = {key(args) for args in _calls(checker, answer)}
+    hidden = [key(args) for args in _calls(checker, answer, hidden=True)]
+    assert len(hidden) >= 3 and not visible.intersection(hidden)
+
+
+# -- TinyNet, checked through a class -----------------------------------------
+
+class ChangesItsWeights(TinyNet):
+    def __init__(self, W_conv1, *rest):
+        super().__init__(W_conv1, *rest)
+        W_conv1 -= 0.01  # "training" the caller's array
+
+
+class ChangesX(TinyNet):
+    def forward(self, x, t):
+        result = super().forward(x, t)
+        x[0] = 0
+        return result
+
+
+def _net_returning(forward=None, backward=None):
+    class Net(TinyNet):
+        def forward(self, x, t):
+            result = super().forward(x, t)
+            return forward(result) if forward else result
+
+        def backward(self):
+            result = super().backward()
+            return backward(result) if backward else result
+    return Net
+
+
+class Loops(TinyNet):
+    def backward(self):
+        while True:
+            pass
+
+
+NETS = [
+    ("in-place W_conv1", ChangesItsWeights, r"changed its argument `W_conv1`"),
+    ("in-place x", ChangesX, r"changed its argument `x`"),
+    ("backward list", _net_returning(backward=list),
+     r"the result of backward\(\) is a list of 6; return a tuple of 6 results instead: "
+     r"`return dW_conv1, db_conv1, dW_conv2, db_conv2, dW_fc, db_fc`"),
+    ("backward None", _net_returning(backward=lambda r: None),
+     r"the result of backward\(\) is None: did you forget the `return`"),
+    ("backward generator", _net_returning(backward=lambda r: (g for g in r)),
+     r"the result of backward\(\) is a generator"),
+    ("five gradients", _net_returning(backward=lambda r: r[:5]),
+     r"the result of backward\(\) has 5 results; expected 6"),
+    ("complex db_fc", _net_returning(backward=lambda r: (*r[:5], r[5] + 0j)),
+     r"backward\(\) result 6 \(db_fc\) has the complex dtype"),
+    ("NaN in dW_conv2", _net_returning(backward=lambda r: (*r[:2], with_nan(r[2]), *r[3:])),
+     r"backward\(\) result 3 \(dW_conv2\) contains NaN at index \(0, 0, 0, 0\)"),
+    ("forward list", _net_returning(forward=list),
+     r"the result of forward\(x, t\) is a list of 2; return a tuple"),
+    ("loss as array", _net_returning(forward=lambda r: (r[0], np.array([r[1]]))),
+     r"forward\(x, t\) result 2 \(loss\) is an array of shape \(1,\); expected a single"),
+    ("scores off", _net_returning(forward=lambda r: (slightly_off(r[0]), r[1])),
+     r"forward\(x, t\) result 1 \(scores\) differs at index \(0, 0\)"),
+]
+
+
+@pytest.mark.parametrize("label, net, pattern", NETS, ids=[label for label, _, _ in NETS])
+def test_tinynet_mistakes_fail_with_a_message_that_names_them(label, net, pattern):
+    with pytest.raises(ExerciseFailed, match=pattern):
+        _quiet(convnet.check_tinynet_backward, net)
+
+
+def test_tinynet_passes_and_an_endless_backward_is_stopped(monkeypatch, capsys):
+    assert convnet.check_tinynet_backward(TinyNet)
+    assert convnet.check_tinynet_backward(TinyNet, hidden=True)
+    monkeypatch.setattr(framework, "TIME_LIMIT", 0.2)
+    with pytest.raises(ExerciseFailed, match="did not return within"):
+        convnet.check_tinynet_backward(Loops)
+
+
+# -- the framework's own behaviour --------------------------------------------
+
+def not_attempted(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("checker, answer, returns", CHECKERS,
+                         ids=[c.__name__ for c, _, _ in CHECKERS])
+def test_the_skeleton_prints_not_attempted_and_returns_a_false_verdict(
+        checker, answer, returns, capsys, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    verdict = checker(not_attempted)
+    assert isinstance(verdict, Verdict) and not verdict and not verdict.attempted
+    assert capsys.readouterr().out.strip().endswith("run the cell again.")
+
+
+@pytest.mark.parametrize("value", ["autograde", "validate"])
+def test_under_nbgrader_the_skeleton_raises_not_attempted(value, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", value)
+    with pytest.raises(ExerciseNotAttempted, match="fc_forward: not attempted yet"):
+        basics.check_fc_forward(not_attempted)
+
+    class Skeleton(TinyNet):
+        def backward(self):
+            raise NotImplementedError
+
+    with pytest.raises(ExerciseNotAttempted, match="tinynet_backward: not attempted"):
+        convnet.check_tinynet_backward(Skeleton)
+
+
+def test_both_exceptions_are_assertion_errors_that_render_as_their_message_only():
+    assert issubclass(ExerciseFailed, AssertionError)
+    assert issubclass(ExerciseNotAttempted, AssertionError)
+    with pytest.raises(ExerciseFailed) as caught:
+        _quiet(basics.check_relu_backward, lambda dout, x: np.maximum(dout, 0, out=dout))
+    lines = caught.value._render_traceback_()
+    assert 2 <= len("\n".join(lines).splitlines()) <= 6
+    assert lines[0].startswith("ExerciseFailed: relu_backward: FAIL on case 1 of 3")
+    assert "changed its argument `dout`" in "\n".join(lines)
+    assert "Traceback" not in "\n".join(lines)
+
+
+def test_a_student_error_shows_the_student_line_not_the_checker():
+    def fc_forward(x, W, b):
+        return x @ W.T + b  # the wrong transpose
+
+    with pytest.raises(ExerciseFailed) as caught:
+        _quiet(basics.check_fc_forward, fc_forward)
+    message = str(caught.value)
+    assert "your code raised ValueError: matmul" in message
+    assert "in fc_forward, line" in message and "return x @ W.T + b" in message
+    assert "check_function" not in message and "exercises" not in message
+
+
+def test_ctrl_c_still_interrupts_and_the_alarm_is_restored():
+    previous = signal.getsignal(signal.SIGALRM)
+
+    def interrupted(x):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        basics.check_relu_forward(interrupted)
+    assert signal.getsignal(signal.SIGALRM) is previous
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_an_outer_timer_survives_a_check(capsys):
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *args: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        assert basics.check_relu_forward(basics._relu_forward)
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 0.3
+        time.sleep(0.4)
+        assert fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_outside_the_main_thread_there_is_no_time_limit(monkeypatch):
+    monkeypatch.setattr(framework, "TIME_LIMIT", 0.05)
+
+    def slow(x):
+        time.sleep(0.1)
+        return np.maximum(x, 0)
+
+    results = []
+    thread = threading.Thread(target=lambda: results.append(_quiet(basics.check_relu_forward,
+                                                                   slow)))
+    thread.start()
+    thread.join()
+    assert results and results[0]
+
+
+def test_an_except_exception_in_the_student_code_cannot_swallow_the_time_limit(monkeypatch):
+    monkeypatch.setattr(framework, "TIME_LIMIT", 0.2)
+
+    def stubborn(x):
+        while True:
+            try:
+                time.sleep(1)
+            except Exception:
+                pass
+
+    with pytest.raises(ExerciseFailed, match="did not return within"):
+        basics.check_relu_forward(stubborn)
+
+
+def test_passing_a_call_instead_of_the_function_fails_with_a_message():
+    with pytest.raises(ExerciseFailed, match="pass your function itself.*not an array"):
+        basics.check_relu_forward(np.zeros(3))
+
+
+def test_a_failing_case_shows_its_parameters_and_the_first_differing_entry():
+    def zero_padded(x, pool_h, pool_w, stride, pad):
+        return maxpool_forward_naive(np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))),
+                                     pool_h, pool_w, stride, 0)
+
+    with pytest.raises(ExerciseFailed) as caught:
+        _quiet(convnet.check_pool_forward, zero_padded)
+    first, second = str(caught.value).splitlines()[:2]
+    assert first == ("pool_forward: FAIL on case 9 of 12 (x: (2, 3, 5, 5), pool_h=2, "
+                     "pool_w=2, stride=2, pad=1)")
+    assert second.startswith("  your result differs at index (0, 0, 0, 0): expected -")
+    assert ", got 0 (" in second
+
+
+def test_labels_and_notes_are_shown_with_the_case():
+    def without_mean(y, t):
+        return float(-np.log(y[np.arange(len(y)), t.argmax(1) if t.ndim == 2 else t]).sum())
+
+    with pytest.raises(ExerciseFailed, match=r"t=\[\d, \d, \d\]; index labels\)"):
+        _quiet(basics.check_cross_entropy, without_mean)
+
+
+def test_float32_inputs_of_the_right_values_pass():
+    """A near miss that does not change the values beyond tolerance is not an error."""
+    assert _quiet(basics.check_relu_forward,
+                  lambda x: np.maximum(x, 0).astype(np.float32).astype(np.float64))

@@ -210,3 +210,40 @@ def test_compare_respects_tolerances():
     with pytest.raises(GradientCheckError):
         compare("x", [1.0 + 1e-5], [1.0])
     assert compare("x", [1.0 + 1e-5], [1.0], rtol=1e-4) == pytest.approx(1e-5)
+
+
+# -- compare_all ---------------------------------------------------------------
+
+def test_compare_all_prints_one_line_when_all_are_exact(capsys):
+    from tinynet.gradcheck import compare_all
+
+    pairs = [(f"d{k}", np.arange(3.0) * k, np.arange(3.0) * k) for k in range(12)]
+    assert compare_all("conv backward", pairs) == 12
+    assert capsys.readouterr().out == "conv backward: all 12 exact\n"
+
+
+def test_compare_all_counts_the_close_ones(capsys):
+    from tinynet.gradcheck import compare_all
+
+    pairs = [("dx", np.ones(3), np.ones(3)), ("dW", np.ones(2) * (1 + 1e-12), np.ones(2))]
+    compare_all("fc", pairs)
+    assert capsys.readouterr().out == "fc: all 2 match (1 exact, 1 within rtol=1e-07)\n"
+
+
+def test_compare_all_names_every_failing_label_and_prints_nothing(capsys):
+    from tinynet.gradcheck import compare_all
+
+    pairs = [("dx", np.ones(3), np.ones(3)), ("dW", np.ones(2) + 1e-3, np.ones(2)),
+             ("db", np.ones(4), np.ones(3))]
+    with pytest.raises(GradientCheckError,
+                       match=r"fc: 2 of 3 differ .*dW \(max difference 1\.000e-03\), "
+                             r"db \(shape \(4,\), expected \(3,\)\)"):
+        compare_all("fc", pairs)
+    assert capsys.readouterr().out == ""
+
+
+def test_compare_all_fails_on_nan():
+    from tinynet.gradcheck import compare_all
+
+    with pytest.raises(GradientCheckError, match="dx"):
+        compare_all("t", [("dx", np.array([np.nan, 1.0]), np.array([0.0, 1.0]))])

@@ -257,7 +257,7 @@ def _mistakes(checker, answer, returns):
     mistakes = list(COMMON)
     for position, name in _array_arguments(checker, answer):
         mistakes.append((f"in-place {name}", write_into(position),
-                         rf"changed its argument `{name}(\['\w+'\])?` \(at index"))
+                         rf"changed its argument `{name}(\['\w+'\])?` in place \(at index"))
     if isinstance(returns, tuple):
         mistakes += tuple_mistakes(returns)
     else:
@@ -541,7 +541,7 @@ def test_a_failing_case_shows_its_parameters_and_the_first_differing_entry():
     assert first == ("pool_forward: FAIL on case 9 of 12 (x: (2, 3, 5, 5), pool_h=2, "
                      "pool_w=2, stride=2, pad=1)")
     assert second.startswith("  your result differs at index (0, 0, 0, 0): expected -")
-    assert ", got 0 (" in second
+    assert ", got 0.0 (" in second
 
 
 def test_labels_and_notes_are_shown_with_the_case():

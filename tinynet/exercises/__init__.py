@@ -255,8 +255,9 @@ def _check_unchanged(case, copies):
     for (name, before), after in zip(case.items(), copies):
         changed = _first_change(before, after, name)
         if changed:
+            label, detail = changed
             raise _Mistake(
-                f"your code changed its argument {changed} in place. The caller's arrays "
+                f"your code changed its argument {label} in place{detail}. The caller's arrays "
                 f"must stay as they were: compute a new array (y = x * mask, p = p - ...) "
                 f"or work on a copy (x.copy()) instead of writing into the argument "
                 f"(x[...] = ..., x *= ..., p -= ..., np.maximum(x, 0, out=x)).", "inplace")
@@ -265,23 +266,23 @@ def _check_unchanged(case, copies):
 def _first_change(before, after, label):
     if isinstance(before, np.ndarray):
         if not isinstance(after, np.ndarray) or after.shape != before.shape:
-            return f"`{label}` (it was replaced or reshaped)"
+            return f"`{label}`", " (it was replaced or reshaped)"
         same = (before == after) | ((before != before) & (after != after))  # NaN == NaN
         if not same.all():
             index = tuple(int(i) for i in np.argwhere(~same)[0])
-            return (f"`{label}` (at index {index} it was {_number(before[index])}, "
-                    f"now {_number(after[index])})")
+            return (f"`{label}`", f" (at index {index} it was {_number(before[index])}, "
+                                  f"now {_number(after[index])})")
         return None
     if isinstance(before, dict):
         if not isinstance(after, dict) or after.keys() != before.keys():
-            return f"`{label}` (its keys were changed)"
+            return f"`{label}`", " (its keys were changed)"
         for key in before:
             changed = _first_change(before[key], after[key], f"{label}['{key}']")
             if changed:
                 return changed
     if isinstance(before, (list, tuple)):
         if not isinstance(after, type(before)) or len(after) != len(before):
-            return f"`{label}` (its items were changed)"
+            return f"`{label}`", " (its items were changed)"
         for k, (item_before, item_after) in enumerate(zip(before, after)):
             changed = _first_change(item_before, item_after, f"{label}[{k}]")
             if changed:
@@ -514,6 +515,8 @@ def _number(value):
         return "NaN"
     if np.isinf(value):
         return "inf" if value > 0 else "-inf"
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{value:.1f}"
     return f"{value:.8g}"
 
 

@@ -120,7 +120,9 @@ def check_gradient_descent(student, *, hidden=False):
             (_parabola_gradient, 3.0, 0.25, 5), (bumpy_gradient, 0.5, 0.1, 0)]
     if hidden:
         runs = [(bumpy_gradient, 1.7, 0.08, 13), (_parabola_gradient, -1.5, 0.3, 7),
-                (bumpy_gradient, -0.4, 0.02, 1), (bumpy_gradient, 0.9, 0.15, 0)]
+                (bumpy_gradient, -0.4, 0.02, 1), (bumpy_gradient, 0.9, 0.15, 0),
+                (bumpy_gradient, -1.2, 0.1, 9), (_parabola_gradient, 0.7, 0.45, 4),
+                (bumpy_gradient, 2.3, 0.01, 20)]
     cases = [Case(gradient=g, start=s, learning_rate=lr, steps=n) for g, s, lr, n in runs]
     hint = ("Return an array of steps + 1 numbers, start first. Each step uses the "
             "gradient at the current w (not at start): w = w - learning_rate * "
@@ -139,7 +141,8 @@ def check_numerical_derivative(student, *, hidden=False):
     points = [(bumpy, 2.0, 1e-3), (np.sin, 0.5, 1e-4), (np.exp, 1.0, 1e-2), (bumpy, -1.0, 0.1)]
     if hidden:
         points = [(np.cos, 2.5, 1e-3), (bumpy, 0.3, 0.05), (np.exp, -1.0, 1e-3),
-                  (bumpy, 1.4, 1e-2)]
+                  (bumpy, 1.4, 1e-2), (np.sin, -0.8, 1e-4), (bumpy, -1.9, 2e-3),
+                  (np.exp, 0.4, 0.05)]
     cases = [Case(f=f, w=w, eps=eps) for f, w, eps in points]
     hint = ("Use the central difference (f(w + eps) - f(w - eps)) / (2 * eps), which "
             "looks at both sides of w. The one-sided (f(w + eps) - f(w)) / eps is off "
@@ -163,7 +166,8 @@ def check_numerical_gradient_descent(student, *, hidden=False):
             (bumpy, -2.0, 0.05, 5, 1e-2), (bumpy, 0.5, 0.1, 0, 1e-3)]
     if hidden:
         runs = [(np.sin, 0.3, 0.2, 9, 1e-3), (bumpy, 1.1, 0.07, 12, 1e-2),
-                (np.cos, -0.5, 0.3, 4, 1e-4), (bumpy, -1.6, 0.05, 0, 1e-3)]
+                (np.cos, -0.5, 0.3, 4, 1e-4), (bumpy, -1.6, 0.05, 0, 1e-3),
+                (bumpy, 0.2, 0.12, 6, 1e-4), (np.sin, 2.0, 0.1, 3, 1e-2)]
     cases = [Case(f=f, start=s, learning_rate=lr, steps=n, eps=eps)
              for f, s, lr, n, eps in runs]
     hint = ("Same loop as gradient descent, steps + 1 values with start first, but the "

@@ -39,14 +39,14 @@ class ExerciseFailed(AssertionError):
 
     def _render_traceback_(self):
         """What Jupyter shows: the message only, no traceback through the checker."""
-        return [f"{type(self).__name__}: {self}"]
+        return f"{type(self).__name__}: {self}".splitlines()
 
 
 class ExerciseNotAttempted(AssertionError):
     """The exercise still raises ``NotImplementedError`` (raised only under nbgrader)."""
 
     def _render_traceback_(self):
-        return [f"{type(self).__name__}: {self}"]
+        return f"{type(self).__name__}: {self}".splitlines()
 
 
 class Verdict:

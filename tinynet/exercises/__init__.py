@@ -119,8 +119,10 @@ def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-
         ``("dx", "dW", "db")``. With ``call`` returning a dict of parts, a dict
         from each part's label to its result names.
     hints : dict, optional
-        Extra advice by kind of failure (``"shape"``, ``"inplace"``, ``"type"``,
-        ``"error"``) or by result name, shown before ``hint``.
+        Extra advice by kind of failure (``"values"``, ``"shape"``, ``"count"``,
+        ``"type"``, ``"inplace"``, ``"error"``, ``"timeout"``) or by result name,
+        shown before ``hint``. ``hint`` itself is shown for wrong values, shapes,
+        counts and errors, not for the kinds whose message says it all.
     call : callable, optional
         ``call(function, *arguments)`` runs one case; the default is
         ``function(*arguments)``. Used to drive a class or wrap a result.
@@ -531,8 +533,15 @@ def _failure_message(name, where, case, mistake, hint, hints):
             extra = text
     if extra:
         lines.append(f"  {extra}")
-    lines.append(f"  Hint: {hint}")
+    if mistake.kind in _KINDS_WITH_HINT:
+        lines.append(f"  Hint: {hint}")
     return "\n".join(lines)
+
+
+# The exercise's hint explains the computation: it fits wrong values, shapes,
+# counts and errors; a wrong type, an in-place write or a time-out is fully
+# explained by its own message.
+_KINDS_WITH_HINT = ("values", "shape", "count", "error")
 
 
 def _describe_case(case):

@@ -209,3 +209,41 @@ def test_predict_polynomial_highest_power_first_fails():
 
     with pytest.raises(ExerciseFailed, match="constant"):
         check_predict_polynomial(reversed_order)
+
+
+def test_train_one_iter_without_bias_decay_names_the_first_bias():
+    """The grading suite's planted mistake: biases not decayed."""
+    def biases_not_decayed(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t,
+                           learning_rate, weight_decay):
+        params = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
+        net = TinyNet(*params)
+        net.forward(x, t)
+        return tuple(p - learning_rate * (g + (weight_decay * p if p.ndim > 1 else 0))
+                     for p, g in zip(params, net.backward()))
+
+    with pytest.raises(ExerciseFailed, match=r"(?s)case 2 of 4 .*one-hot labels\)\n"
+                                             r"  result 2 \(b_conv1\) differs at index \(0,\).*"
+                                             r"b_conv1 is a bias: it is decayed too"):
+        check_train_one_iter(biases_not_decayed)
+
+
+def test_train_one_iter_writing_into_the_callers_weights_fails():
+    def in_place(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t, learning_rate,
+                 weight_decay):
+        params = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
+        net = TinyNet(*params)
+        net.forward(x, t)
+        for p, g in zip(params, net.backward()):
+            p -= learning_rate * (g + weight_decay * p)
+        return params
+
+    with pytest.raises(ExerciseFailed, match="changed its argument `W_conv1` in place"):
+        check_train_one_iter(in_place)
+
+
+def test_sgd_step_without_bias_decay_names_the_bias(capsys):
+    from tinynet.exercises.training import check_sgd_step
+
+    with pytest.raises(ExerciseFailed, match=r"your result\['b_conv1'\] differs.*\n"
+                                             r"  b_conv1 is a bias"):
+        check_sgd_step(sgd_step_weights_only)

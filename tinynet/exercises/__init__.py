@@ -528,8 +528,10 @@ def _failure_message(name, where, case, mistake, hint, hints):
     lines = [f"{name}: FAIL on {where} ({_describe_case(case)})",
              "  " + str(mistake).replace("\n", "\n  ")]
     extra = hints.get(mistake.kind)
+    first_line = str(mistake).split("\n")[0]
     for key, text in hints.items():
-        if f"({key})" in str(mistake).split("\n")[0]:
+        if mistake.kind == "values" and (f"({key})" in first_line
+                                         or f"['{key}']" in first_line):
             extra = text
     if extra:
         lines.append(f"  {extra}")

@@ -77,6 +77,13 @@ _TRAIN_HIDDEN_CASES = [
 ]
 
 
+_BIAS_HINTS = {
+    name: f"{name} is a bias: it is decayed too, {name} - learning_rate * (grad + "
+          f"weight_decay * {name}), exactly like the weights."
+    for name in ("b_conv1", "b_conv2", "b_fc")
+}
+
+
 def check_train_one_iter(student, *, hidden=False):
     """``student(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t, learning_rate,
     weight_decay)`` -> the six parameters after one SGD step with weight decay.
@@ -100,7 +107,8 @@ def check_train_one_iter(student, *, hidden=False):
             "for every parameter, biases included, in the order W_conv1, b_conv1, "
             "W_conv2, b_conv2, W_fc, b_fc, as new arrays (p = p - ..., not p -= ...).")
     return check_function("train_one_iter", student, train_one_iter, cases, hint,
-                          rtol=1e-5, atol=1e-8, results=PARAM_NAMES, hidden=hidden)
+                          rtol=1e-5, atol=1e-8, results=PARAM_NAMES, hints=_BIAS_HINTS,
+                          hidden=hidden)
 
 
 def check_minibatches(student, *, hidden=False):
@@ -156,7 +164,7 @@ def check_sgd_step(student, *, hidden=False):
             "learning_rate * (grads[name] + weight_decay * p). Build a new dict of new "
             "arrays; do not change params or grads in place.")
     return check_function("sgd_step", student, _sgd_step, _sgd_cases(hidden), hint,
-                          hidden=hidden)
+                          hints=_BIAS_HINTS, hidden=hidden)
 
 
 def check_sgd_step_weights_only(student, *, hidden=False):

@@ -181,7 +181,8 @@ def test_fc_backward_with_flat_dx_fails():
     def flat_dx(dout, x, W):
         return dout @ W.T, x.reshape(len(x), -1).T @ dout, dout.sum(axis=0)
 
-    with pytest.raises(ExerciseFailed, match=r"(?s)case 4 of 5.*result 1 \(dx\) has shape \(2, 18\); expected \(2, 2, 3, 3\), the shape of x"):
+    with pytest.raises(ExerciseFailed, match=r"(?s)case 4 of 5.*result 1 \(dx\) has shape "
+                                             r"\(2, 18\); expected \(2, 2, 3, 3\), the shape of x"):
         check_fc_backward(flat_dx)
 
 

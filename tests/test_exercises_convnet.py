@@ -203,7 +203,8 @@ def test_conv_backward_in_the_wrong_order_fails():
 
 
 def test_im2col_transposed_fails():
-    with pytest.raises(ExerciseFailed, match=r"(?s)im2col: FAIL.*your result has shape \(\d+, \d+\); expected"):
+    with pytest.raises(ExerciseFailed,
+                       match=r"(?s)im2col: FAIL.*your result has shape \(\d+, \d+\); expected"):
         check_im2col(lambda x, KH, KW, s, p: im2col(x, KH, KW, s, p).T)
 
 
@@ -213,7 +214,8 @@ def test_im2col_in_the_book_row_order_fails():
         col = im2col(x, KH, KW, s, p)
         return col.T.reshape(col.shape)
 
-    with pytest.raises(ExerciseFailed, match=r"(?s)your result differs at index.*read in the order \(c, i, j\)"):
+    with pytest.raises(ExerciseFailed,
+                       match=r"(?s)your result differs at index.*read in the order \(c, i, j\)"):
         check_im2col(wrong_order)
 
 
@@ -291,7 +293,8 @@ def test_tinynet_with_gradients_in_the_wrong_order_fails():
             dW1, db1, dW2, db2, dWf, dbf = super().backward()
             return dW2, db2, dW1, db1, dWf, dbf
 
-    with pytest.raises(ExerciseFailed, match=r"(?s)backward\(\) result 1 \(dW_conv1\) has shape.*in reverse order"):
+    with pytest.raises(ExerciseFailed,
+                       match=r"(?s)backward\(\) result 1 \(dW_conv1\) has shape.*in reverse order"):
         check_tinynet_backward(Swapped)
 
 
@@ -319,7 +322,8 @@ def test_tinynet_returning_a_dict_fails():
         def backward(self):
             return dict(zip("abcdef", super().backward()))
 
-    with pytest.raises(ExerciseFailed, match=r"the result of backward\(\) is a dict; expected a tuple of 6 results"):
+    with pytest.raises(ExerciseFailed,
+                       match=r"the result of backward\(\) is a dict; expected a tuple of 6 results"):
         check_tinynet_backward(Dict)
 
 

@@ -180,7 +180,8 @@ COMMON = [
     ("None", returning(lambda r: None), r"is None: did you forget the `return`"),
     ("string", returning(lambda r: "done"), r"is the string 'done'"),
     ("generator", returning(lambda r: (v for v in [r])), r"is a generator"),
-    ("unrelated exception", raising, r"your code raised KeyError: 'oops'\n    in student, line \d+: raise KeyError"),
+    ("unrelated exception", raising,
+     r"your code raised KeyError: 'oops'\n    in student, line \d+: raise KeyError"),
 ]
 ARRAY = [
     ("complex", returning(lambda r: np.asarray(r) + 0j), r"complex dtype"),

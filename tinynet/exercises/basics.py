@@ -326,7 +326,8 @@ def _scores(seed, hidden):
                 np.array([[0.0, -750.0, 2.0, 1.0]])]
     return [
         rng.standard_normal((3, 4)),
-        np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]]),  # exp overflows / underflows
+        # exp overflows / underflows
+        np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]]),
         np.array([[0.0, 0.0, 0.0, 0.0, 0.0]]),                            # uniform
         np.array([[2.0, 1.0, 0.0], [5.0, -800.0, 3.0]]),                  # one tiny probability
     ]

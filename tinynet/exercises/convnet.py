@@ -149,7 +149,10 @@ def check_conv_backward(student, *, hidden=False):
 
 
 def check_im2col(student, *, hidden=False):
-    """Check ``student(x, KH, KW, stride, pad)`` -> ``col``, laid out as :func:`tinynet.im2col.im2col`."""
+    """Check ``student(x, KH, KW, stride, pad)`` -> ``col``.
+
+    ``col`` holds every window of ``x``, laid out as :func:`tinynet.im2col.im2col`.
+    """
     rng = _rng(hidden)
     cases = []
     for N, C, _, H, W, KH, KW, stride, pad in _conv_shapes(hidden):

@@ -192,7 +192,7 @@ ARRAY = [
     ("slightly off", returning(slightly_off), r"differs( at index \(.*\))?: expected .*, got"),
     ("ragged list", returning(ragged), r"ragged list"),
     ("a number", returning(lambda r: float(np.asarray(r).flat[0])), r"is a single number"),
-    ("a tuple", returning(lambda r: (r,)), r"is a tuple of 1 items"),
+    ("a tuple", returning(lambda r: (r,)), r"is a tuple of 1 item;"),
 ]
 NUMBER = [
     ("complex", returning(lambda r: complex(r, 1)), r"complex"),
@@ -200,7 +200,7 @@ NUMBER = [
     ("inf", returning(lambda r: float("inf")), r"is inf; expected"),
     ("array", returning(lambda r: np.array([r, r])), r"array of shape \(2,\)"),
     ("slightly off", returning(lambda r: r * (1 + 1e-4) + 1e-4), r"; expected .*difference"),
-    ("list", returning(lambda r: [r]), r"is a list of 1 items"),
+    ("list", returning(lambda r: [r]), r"is a list of 1 item;"),
 ]
 INTEGER = [
     ("float", returning(lambda r: float(r)), r"is the float .*; expected an int"),
@@ -237,7 +237,7 @@ def tuple_mistakes(names):
 
 
 LIST = [
-    ("a tuple of one", returning(lambda r: [r[0]]), r"has 1 items; expected \d+"),
+    ("one batch only", returning(lambda r: [r[0]]), r"has 1 item; expected \d+"),
     ("float indices", returning(lambda r: [b.astype(float) for b in r]),
      r"your result\[0\] holds float64 numbers; expected integers"),
     ("ragged batch", returning(lambda r: [list(b) + [[0]] for b in r]), r"your result\[0\]"),
@@ -564,3 +564,19 @@ def test_float32_inputs_of_the_right_values_pass():
     """A near miss that does not change the values beyond tolerance is not an error."""
     assert _quiet(basics.check_relu_forward,
                   lambda x: np.maximum(x, 0).astype(np.float32).astype(np.float64))
+
+
+ODD_RESULTS = [object(), {1: 2}, {"a"}, lambda: 1, Ellipsis, ("a", "b"),
+               [np.zeros(2), np.zeros(3)],
+               np.array(None), np.zeros(2, dtype=[("a", float)]), b"xy", 10 ** 30, True,
+               np.datetime64("2020"), np.array(["a"]), [[1, 2], [3]], 1j, [], (),
+               np.zeros((0,)), iter([1]), range(3), [None], np.array([[np.nan]]),
+               float("nan"), "3"]
+
+
+@pytest.mark.parametrize("checker, answer, returns", CHECKERS,
+                         ids=[c.__name__ for c, _, _ in CHECKERS])
+def test_odd_results_never_pass_and_never_crash_the_checker(checker, answer, returns):
+    for odd in ODD_RESULTS:
+        with pytest.raises(ExerciseFailed, match=r"FAIL on case 1 of \d+"):
+            _quiet(checker, lambda *args, odd=odd: odd)

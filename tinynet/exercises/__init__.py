@@ -331,7 +331,7 @@ def _compare_tuple(got, want, label, names, case, rtol, atol):
         raise _Mistake(f"{label} {problem}; expected a tuple of {n} results: {statement}.",
                        "type")
     if len(got) != n:
-        raise _Mistake(f"{label} has {len(got)} results; expected {n}"
+        raise _Mistake(f"{label} has {_count(len(got), 'result')}; expected {n}"
                        + (f": ({listing})" if names else "") + ".", "count")
     prefix = "" if label == "your result" else label.replace("the result of ", "") + " "
     for k, (got_k, want_k) in enumerate(zip(got, want)):
@@ -344,7 +344,8 @@ def _compare_sequence(got, want, label, case, rtol, atol):
         problem = _type_problem(got) or f"is {_kind_of(got)}"
         raise _Mistake(f"{label} {problem}; expected a list of {len(want)} items.", "type")
     if len(got) != len(want):
-        raise _Mistake(f"{label} has {len(got)} items; expected {len(want)}.", "count")
+        raise _Mistake(f"{label} has {_count(len(got), 'item')}; expected {len(want)}.",
+                       "count")
     for k, (got_k, want_k) in enumerate(zip(got, want)):
         _compare(got_k, want_k, f"{label}[{k}]", None, case, rtol, atol)
 
@@ -453,7 +454,7 @@ def _as_array(got, label, want):
     if problem:
         raise _Mistake(f"{label} {problem}; {expected}.", "type")
     if isinstance(got, tuple):
-        raise _Mistake(f"{label} is a tuple of {len(got)} items; {expected} (one array, "
+        raise _Mistake(f"{label} is a tuple of {_count(len(got), 'item')}; {expected} (one array, "
                        f"not a tuple: check for a trailing comma in your return).", "type")
     try:
         array = np.asarray(got)
@@ -499,8 +500,14 @@ def _kind_of(value):
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} items"
-    return f"{type(value).__name__} {_short(value)}"
+        return f"a {type(value).__name__} of {_count(len(value), 'item')}"
+    if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+        return f"the {type(value).__name__} {_short(value)}"
+    return f"an object of type {type(value).__name__} ({_short(value)})"
+
+
+def _count(n, noun):
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _short(value):

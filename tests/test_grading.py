@@ -68,6 +68,19 @@ def _check_cell_of(notebook, solution_id):
     raise LookupError(f"no graded cell {solution_id}_check")
 
 
+def _solution_defining(notebook, name):
+    """The grade_id of the solution cell that defines ``name``."""
+    for cell in solution_cells(notebook):
+        if re.search(rf"^(?:def|class) {name}\b", _source(cell), re.M):
+            return _nbgrader(cell)["grade_id"]
+    raise LookupError(f"no solution cell defines {name}")
+
+
+def _train_one_iter_check():
+    path = next(p for p in NOTEBOOKS if p.name.startswith("07_"))
+    return path.stem, _solution_defining(_load(path), "my_train_one_iter") + "_check"
+
+
 def _replace_solution(notebook, grade_id, extra):
     """Append ``extra`` (code of the 'student') to the solution cell ``grade_id``."""
     for cell in notebook["cells"]:
@@ -151,7 +164,8 @@ def graded(tmp_path_factory):
 
     planted = {p.name: _load(p) for p in NOTEBOOKS}
     name07 = next(n for n in planted if n.startswith("07_"))
-    _replace_solution(planted[name07], "07_my_train_one_iter", PLANTED_BUG)
+    _replace_solution(planted[name07], _solution_defining(planted[name07], "my_train_one_iter"),
+                      PLANTED_BUG)
     student("planted", planted)
 
     endless_path, endless_id, endless_name = _endless_target()
@@ -222,13 +236,14 @@ def test_untouched_exercise_edition_scores_zero_everywhere(graded):
 
 def test_planted_mistake_loses_exactly_its_cell(graded):
     rows = _rows(graded, "planted")
+    stem07, check = _train_one_iter_check()
     for stem, cells in _expected_points().items():
         for grade_id, points in cells.items():
-            lost = grade_id == "07_my_train_one_iter_check"
+            lost = grade_id == check
             assert float(rows[stem][grade_id]) == (0.0 if lost else points), (stem, grade_id)
-    stem07 = next(s for s in rows if s.startswith("07_"))
-    assert float(rows[stem07]["score"]) == (sum(_expected_points()[stem07].values())
-                                            - _expected_points()[stem07]["07_my_train_one_iter_check"])
+    cells07 = _expected_points()[stem07]
+    assert cells07[check] == 3
+    assert float(rows[stem07]["score"]) == sum(cells07.values()) - cells07[check]
 
 
 def test_endless_loop_is_cut_and_loses_only_its_cell(graded):

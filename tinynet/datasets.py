@@ -16,9 +16,13 @@ import dataclasses
 import gzip
 import hashlib
 import http.client
+import math
 import numbers
 import os
+import socket
 import tempfile
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -29,6 +33,7 @@ from tinynet.polynomial import predict_polynomial
 __all__ = [
     "Split",
     "DatasetDownloadError",
+    "DatasetCacheError",
     "MNIST_FILES",
     "MNIST_MIRRORS",
     "load_digits",
@@ -353,6 +358,93 @@ class DatasetDownloadError(RuntimeError):
         self.failures = list(failures)
 
 
+class DatasetCacheError(OSError):
+    """The cache folder cannot hold the data: a local problem, not a download failure.
+
+    For example ``cache_dir`` is a file, a cache entry is a folder, or the
+    folder is read-only and lacks the files. Nothing is downloaded then.
+    """
+
+
+#: A ``*.part`` file not written to for this long belongs to no live download.
+_STALE_PART_SECONDS = 3600.0
+
+
+def _part_prefix(name):
+    """Temporary files are ``<name>.<host>.<pid>.<random>.part``, so a later run can
+    tell the leftovers of a killed download from a download still running."""
+    return f"{name}.{socket.gethostname()}.{os.getpid()}."
+
+
+def _is_stale(part, name):
+    """Whether ``part`` (a temporary file of ``name``) belongs to no live download."""
+    try:
+        age = time.time() - part.stat().st_mtime
+    except OSError:
+        return False
+    if age > _STALE_PART_SECONDS:
+        return True
+    try:  # <host>.<pid>.<random>; hostnames may contain dots
+        host, pid, _ = part.name[len(name) + 1:-len(".part")].rsplit(".", 2)
+        pid = int(pid)
+    except ValueError:
+        return False  # an old-style name: only the age tells
+    if host != socket.gethostname():
+        return False  # another machine's download (shared cache): only the age tells
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True  # that process is gone: SIGKILL, power loss, ...
+    except OSError:
+        return False  # it exists (owned by someone else)
+    return False
+
+
+def _remove_stale_parts(folder):
+    """Delete the ``*.part`` leftovers of killed downloads; return their names."""
+    removed = []
+    for name in MNIST_FILES:
+        for part in folder.glob(f"{name}.*.part"):
+            if part.is_file() and _is_stale(part, name):
+                try:
+                    part.unlink()
+                    removed.append(part.name)
+                except OSError:
+                    pass
+    return removed
+
+
+def _check_cache(root, folder, names_to_download):
+    """Raise DatasetCacheError if the cache cannot hold the files; nothing is downloaded first."""
+    for place in (root, folder):
+        if place.exists() and not place.is_dir():
+            raise DatasetCacheError(
+                f"the cache folder {place} is a file, not a folder. Pass another cache_dir "
+                "(--data-dir on the command line) or remove the file."
+            )
+    for name in MNIST_FILES:
+        entry = folder / name
+        if entry.is_dir():
+            raise DatasetCacheError(
+                f"the cache entry {entry} is a folder, not a file, so {name} cannot be "
+                f"stored there. Remove that folder (rm -r {entry}) and run again."
+            )
+    if not names_to_download:
+        return
+    missing = ", ".join(names_to_download)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise DatasetCacheError(
+            f"cannot write to the cache folder {folder} ({error.strerror or error}), which "
+            f"lacks {missing}. Pass a writable cache_dir (--data-dir on the command line), "
+            "set TINYNET_DATA_DIR, or put the files there by hand."
+        ) from None
+
+
 def default_cache_dir():
     """Folder for downloaded data: ``$TINYNET_DATA_DIR`` or ``~/.cache/tinynet``.
 
@@ -392,26 +484,73 @@ def _offline_advice(folder, names):
     )
 
 
-def _download_one(url, destination, expected_sha256, timeout):
+def _download_one(url, destination, expected_sha256, timeout, size=None, exact=False,
+                  deadline=None):
     """Fetch ``url`` into ``destination`` atomically; raise on any failure.
 
     The bytes go to a temporary file in the same folder, are hashed on the
     way, and only a file with the right SHA-256 is renamed to its final name
     (``os.replace`` is atomic on one file system), so an interrupted or bad
     download never leaves a file under ``destination``.
+
+    At most ``size + 1`` bytes are read (``size`` is the file's known size,
+    ``exact`` says whether it must match), so an oversized stream is cut off;
+    and the whole attempt stops after ``deadline`` seconds, checked after
+    every read (each read waits at most ``timeout``), so a server that drips
+    data is cut off too.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(
-        dir=destination.parent, prefix=destination.name + ".", suffix=".part"
+        dir=destination.parent, prefix=_part_prefix(destination.name), suffix=".part"
     )
+    started = time.monotonic()
+    limit = None if deadline is None else started + deadline
+    of = "" if size is None else f" of {size:,}"
+    got = 0
     try:
         digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as out:
             request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                for chunk in iter(lambda: response.read(1 << 16), b""):
+            wait = timeout if deadline is None else min(timeout, deadline)
+            with urllib.request.urlopen(request, timeout=wait) as response:
+                announced = getattr(response, "headers", None)
+                announced = announced.get("Content-Length") if announced is not None else None
+                if size is not None and announced is not None and announced.isdigit():
+                    announced = int(announced)
+                    if announced > size or (exact and announced != size):
+                        raise ValueError(
+                            f"size mismatch: the server announces {announced:,} bytes, "
+                            f"expected {size:,}; nothing was read"
+                        )
+                # read1 returns whatever has arrived, so the deadline is checked often.
+                read = getattr(response, "read1", None) or response.read
+                while True:
+                    want = 1 << 16 if size is None else min(1 << 16, size + 1 - got)
+                    try:
+                        chunk = read(want)
+                    except http.client.IncompleteRead as error:
+                        got += len(error.partial)
+                        raise ValueError(
+                            f"short download: got {got:,}{of} bytes before the connection closed"
+                        ) from None
+                    if not chunk:
+                        break
+                    got += len(chunk)
+                    if size is not None and got > size:
+                        raise ValueError(
+                            f"size mismatch: got more than {size:,} bytes ({got:,}{of} bytes "
+                            "read): the mirror sends more than the file's size, so reading "
+                            "stopped there"
+                        )
                     digest.update(chunk)
                     out.write(chunk)
+                    if limit is not None and time.monotonic() > limit:
+                        raise TimeoutError(
+                            f"deadline exceeded: got {got:,}{of} bytes in {deadline:g} s; the "
+                            "mirror is too slow (pass a larger deadline= to wait longer)"
+                        )
+        if exact and size is not None and got != size:
+            raise ValueError(f"short download: got {got:,}{of} bytes before the stream ended")
         actual = digest.hexdigest()
         if actual != expected_sha256:
             raise ValueError(
@@ -427,18 +566,38 @@ def _download_one(url, destination, expected_sha256, timeout):
         raise
 
 
-def _fetch(name, folder, mirrors, expected_sha256, timeout):
+def _is_unreachable(error):
+    """A mirror that cannot be reached at all (refused, no route, silent), not a 404."""
+    if isinstance(error, urllib.error.HTTPError):
+        return False
+    if isinstance(error, urllib.error.URLError):
+        return isinstance(error.reason, (OSError, socket.timeout)) or "timed out" in str(error)
+    return isinstance(error, (TimeoutError, socket.timeout, ConnectionError))
+
+
+def _fetch(name, folder, mirrors, expected_sha256, timeout, size=None, exact=False,
+           deadline=None, unreachable=None):
+    """Download ``name`` from the first mirror that has it intact.
+
+    Mirrors found unreachable for an earlier file (``unreachable``, a set the
+    caller keeps) are tried last, so a dead mirror costs one timeout per
+    call to load_mnist rather than one per file.
+    """
     failures = []
-    for base in mirrors:
+    unreachable = set() if unreachable is None else unreachable
+    order = [b for b in mirrors if b not in unreachable] + [b for b in mirrors if b in unreachable]
+    for base in order:
         url = base + name
         try:
-            _download_one(url, folder / name, expected_sha256, timeout)
+            _download_one(url, folder / name, expected_sha256, timeout, size, exact, deadline)
             return
-        # URLError, HTTPError and timeouts are OSErrors; a bad URL or a
+        # URLError, HTTPError and timeouts are OSErrors; a bad URL, a size or
         # checksum mismatch is a ValueError; a dropped connection mid-body
         # is an http.client.HTTPException. Note each and try the next mirror.
         except (OSError, ValueError, http.client.HTTPException) as error:
             failures.append((url, f"{type(error).__name__}: {error}"))
+            if _is_unreachable(error):
+                unreachable.add(base)
     report = "\n".join(f"  - {url}: {reason}" for url, reason in failures)
     raise DatasetDownloadError(
         f"Could not download {name} from any of the {len(mirrors)} mirror(s):\n"
@@ -469,7 +628,7 @@ def _parse_idx(raw, expected_magic, source):
             f"{source} ends inside its IDX header ({len(raw)} bytes, need {header_size})."
         )
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=n_dims, offset=4))
-    expected_size = header_size + int(np.prod(shape))
+    expected_size = header_size + math.prod(shape)  # Python ints: no overflow
     if len(raw) != expected_size:
         raise ValueError(
             f"{source}: the IDX header promises shape {shape} ({expected_size} bytes "
@@ -479,15 +638,61 @@ def _parse_idx(raw, expected_magic, source):
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
+#: The most samples an MNIST file holds (the training files): a bound on
+#: what an IDX header may claim, so a corrupt or hostile header cannot make
+#: the loader read (or a gzip bomb inflate) more than the real data.
+_MNIST_MAX_SAMPLES = 60_000
+_MNIST_SIDE = 28
+
+
 def _read_idx_gz(path, expected_magic):
+    """Read a gzipped IDX file, decompressing no more than its header promises.
+
+    The header is read first and checked against MNIST (28x28 images, at
+    most 60,000 samples); then exactly the promised number of bytes plus one
+    are decompressed, so a file that inflates to far more (a gzip bomb) is
+    stopped right there.
+    """
+    kind = "images" if expected_magic == _IDX_IMAGES_MAGIC else "labels"
+    n_dims = expected_magic & 0xFF
+    header_size = 4 + 4 * n_dims
     try:
         with gzip.open(path, "rb") as handle:
-            raw = handle.read()
-    except (OSError, EOFError) as error:
+            header = handle.read(header_size)
+            if len(header) < 4 or int.from_bytes(header[:4], "big") != expected_magic:
+                return _parse_idx(header, expected_magic, source=str(path))  # explains it
+            if len(header) < header_size:
+                return _parse_idx(header, expected_magic, source=str(path))
+            shape = tuple(int.from_bytes(header[i:i + 4], "big")
+                          for i in range(4, header_size, 4))
+            if shape[0] > _MNIST_MAX_SAMPLES or shape[1:] not in ((), (_MNIST_SIDE, _MNIST_SIDE)):
+                expected = (f"at most {_MNIST_MAX_SAMPLES:,} {kind}"
+                            + (f" of {_MNIST_SIDE}x{_MNIST_SIDE} pixels" if n_dims == 3 else ""))
+                raise ValueError(
+                    f"{path}: the IDX header claims shape {shape}, but an MNIST {kind} file "
+                    f"holds {expected}. It is corrupt or not MNIST; delete it so it is "
+                    "downloaded again."
+                )
+            payload = math.prod(shape)  # Python ints: no overflow
+            data = handle.read(payload + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise ValueError(
             f"{path} is not a valid gzip file ({error}). Delete it so it is downloaded again."
         ) from None
-    return _parse_idx(raw, expected_magic, source=str(path))
+    if len(data) > payload:
+        raise ValueError(
+            f"{path}: the IDX header promises shape {shape} ({header_size + payload:,} bytes "
+            "in total) but the file holds more data than that. It is corrupt; delete it so "
+            "it is downloaded again."
+        )
+    array = _parse_idx(header + data, expected_magic, source=str(path))
+    if kind == "labels" and array.size and array.max() > 9:
+        where = int(np.argmax(array > 9))
+        raise ValueError(
+            f"{path} holds the label {int(array[where])} at index {where}; MNIST labels are "
+            "0..9. The file is corrupt; delete it so it is downloaded again."
+        )
+    return array
 
 
 def load_mnist(
@@ -497,7 +702,9 @@ def load_mnist(
     dtype=np.float32,
     *,
     checksums=None,
+    sizes=None,
     timeout=30.0,
+    deadline=600.0,
 ):
     """Load MNIST (60,000 training and 10,000 test images of 28x28 pixels).
 
@@ -520,8 +727,19 @@ def load_mnist(
     checksums : dict of str to str, optional
         Expected SHA-256 per file name. Default: the published ones in
         :data:`MNIST_FILES`. Only tests with small self-made files need this.
+    sizes : dict of str to int, optional
+        Exact size in bytes per file. Default: the published ones when
+        ``checksums`` is None; with custom checksums, the published sizes
+        serve only as upper bounds. A download is never read past its size.
     timeout : float, default=30.0
         Seconds to wait on a silent connection before trying the next mirror.
+        A mirror that cannot be reached is tried last for the remaining files.
+    deadline : float, default=600.0
+        Seconds allowed for one file from one mirror; a slower download is
+        abandoned (after at most one more ``timeout``) and the next mirror tried.
+
+    Cached files that are incomplete are never trusted; leftover ``*.part``
+    files of killed downloads are deleted on the next call that downloads.
 
     Returns
     -------
@@ -534,8 +752,12 @@ def load_mnist(
     DatasetDownloadError
         If a file is missing and cannot be downloaded; the message lists
         each mirror's failure and what to do offline.
+    DatasetCacheError
+        If the cache folder cannot hold the files (it is a file, an entry is
+        a folder, it is read-only and lacks files); checked before any download.
     ValueError
-        If a file is not valid gzipped IDX data.
+        If a file is not valid gzipped MNIST IDX data (bad header, sizes
+        that disagree with the data, labels outside 0..9).
     """
     # -- check arguments ----------------------------------------------------
     if cache_dir is None:
@@ -567,12 +789,27 @@ def load_mnist(
             f"download must be True or False; got {type(download).__name__} {download!r}."
         )
     dtype = _check_float_dtype(dtype)
+    exact = checksums is None or sizes is not None
     if checksums is None:
         checksums = {name: sha for name, (_, sha) in MNIST_FILES.items()}
     if not isinstance(checksums, dict) or set(checksums) != set(MNIST_FILES):
         raise ValueError(
             f"checksums must be a dict with exactly the keys {sorted(MNIST_FILES)}; "
             f"got {checksums!r}."
+        )
+    if sizes is None:
+        sizes = {name: size for name, (size, _) in MNIST_FILES.items()}
+    if (not isinstance(sizes, dict) or set(sizes) != set(MNIST_FILES)
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+                       for v in sizes.values())):
+        raise ValueError(
+            f"sizes must be a dict of positive ints with exactly the keys "
+            f"{sorted(MNIST_FILES)}; got {sizes!r}."
+        )
+    if deadline is not None and (not _is_number(deadline) or not deadline > 0):
+        raise ValueError(
+            f"deadline must be a positive number of seconds or None; got {deadline!r}. "
+            "Pass e.g. deadline=600.0."
         )
     if not _is_number(timeout):
         raise TypeError(
@@ -586,17 +823,20 @@ def load_mnist(
 
     # -- make sure each file is present and intact --------------------------
     folder = root / "mnist"
-    missing = []
-    for name in MNIST_FILES:
-        path = folder / name
-        if path.is_file() and _sha256_of(path) == checksums[name]:
-            continue  # cached and intact
-        if not download:
-            missing.append(name)
-            continue
-        # Missing, or cached but corrupt (an old partial copy, a wrong file):
-        # fetch it again; the good copy atomically replaces the bad one.
-        _fetch(name, folder, mirrors, checksums[name], timeout)
+    _check_cache(root, folder, [])
+    missing = [name for name in MNIST_FILES
+               if not ((folder / name).is_file() and _sha256_of(folder / name) == checksums[name])]
+    if missing and download:
+        # Check that the files can be stored before fetching anything.
+        _check_cache(root, folder, missing)
+        _remove_stale_parts(folder)
+        unreachable = set()
+        for name in missing:
+            # Missing, or cached but corrupt (an old partial copy, a wrong file):
+            # fetch it again; the good copy atomically replaces the bad one.
+            _fetch(name, folder, mirrors, checksums[name], timeout, sizes[name], exact,
+                   deadline, unreachable)
+        missing = []
     if missing:
         raise DatasetDownloadError(
             f"MNIST files missing (or with a wrong SHA-256) in {folder} and "

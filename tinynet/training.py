@@ -12,6 +12,7 @@ import numpy as np
 
 from ._checks import (NonFiniteError, as_float_array, as_generator, check_int, check_labels,
                       explain_divergence)
+from . import _engine
 from .model import PARAM_NAMES, TinyNet
 from .optim import SGD
 
@@ -205,15 +206,15 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
             for epoch in range(1, epochs + 1):
                 for iteration, batch in enumerate(minibatches(N, batch_size, rng), 1):
                     try:
-                        _, loss = net.forward(x_train[batch], t_train[batch])
+                        loss, grads = _engine.loss_and_gradients(net, x_train[batch],
+                                                                 t_train[batch])
                     except NonFiniteError:  # parameters or activations overflowed
                         loss = float("nan")
                     if not np.isfinite(loss) or loss > blowup:
                         stop(epoch, iteration, loss)
                         return net, history
                     history.iteration_loss.append(loss)
-                    net._backward(release=True)
-                    optimizer.step(weights, net.grads)
+                    optimizer.step(weights, grads)
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix(loss=f"{loss:.3f}", refresh=False)

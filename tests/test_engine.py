@@ -1,0 +1,174 @@
+"""The fused engine (tinynet._engine) against the teaching layers.
+
+The engine computes TinyNet's loss and gradients with its own layouts; it
+must give the numbers of :class:`tinynet.TinyNet` (plain layers) to rounding
+error, fall back to the layers where its layouts do not fit, and never
+modify its inputs.
+"""
+
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet import _engine
+from tinynet.model import PARAM_NAMES, TinyNet
+
+
+def layer_reference(params, x, t):
+    net = TinyNet(**params)
+    _, loss = net.forward(x, t)
+    return loss, dict(zip(PARAM_NAMES, net.backward()))
+
+
+def assert_close(got, expected, rtol, what):
+    loss, grads = got
+    ref_loss, ref_grads = expected
+    assert loss == pytest.approx(ref_loss, rel=rtol, abs=rtol), what
+    for name in PARAM_NAMES:
+        g, e = grads[name], ref_grads[name]
+        assert g.shape == e.shape and g.dtype == e.dtype, (what, name)
+        scale = max(float(np.max(np.abs(e))), 1e-30)
+        diff = float(np.max(np.abs(g - e))) / scale
+        assert diff < rtol, f"{what}: {name} differs by {diff:.2e} (relative to its largest entry)"
+
+
+def random_case(rng, N, C, H, W, F1, F2, K=10, dtype=np.float64):
+    params = tinynet.init_params((C, H, W), F1, F2, K, rng=rng, dtype=dtype)
+    params = {k: v + rng.normal(0, 0.1, v.shape).astype(dtype) for k, v in params.items()}
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    t = rng.integers(0, K, N)
+    return params, x, t
+
+
+SHAPES = [
+    dict(N=1, C=1, H=4, W=4, F1=2, F2=3),       # smallest: one sample, 1x1 after the pools
+    dict(N=3, C=2, H=8, W=12, F1=3, F2=5),      # non-square
+    dict(N=7, C=3, H=12, W=8, F1=5, F2=2, K=4),
+    dict(N=64, C=1, H=8, W=8, F1=8, F2=16),     # the digits
+    dict(N=37, C=1, H=28, W=28, F1=16, F2=32),  # MNIST-sized, several blocks
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_engine_matches_the_layers_float64(shape):
+    rng = np.random.default_rng(shape["N"])
+    params, x, t = random_case(rng, **shape)
+    net = TinyNet(**params)
+    assert _engine.fast_path_applies(net, x)
+    assert_close(_engine.loss_and_gradients(net, x, t), layer_reference(params, x, t),
+                 1e-12, str(shape))
+
+
+@pytest.mark.parametrize("shape", SHAPES[1:4])
+def test_engine_matches_the_layers_float32(shape):
+    rng = np.random.default_rng(10 + shape["N"])
+    params, x, t = random_case(rng, **shape, dtype=np.float32)
+    got = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    assert all(g.dtype == np.float32 for g in got[1].values())
+    assert_close(got, layer_reference(params, x, t), 2e-5, str(shape))
+
+
+def test_ties_in_pooling_windows_go_to_the_first_maximum():
+    """Integer inputs and dyadic weights: every sum is exact, so windows tie often."""
+    rng = np.random.default_rng(5)
+    N, C, H, W, F1, F2, K = 6, 2, 8, 8, 3, 4, 5
+    params = {
+        "W_conv1": rng.integers(-2, 3, (F1, C, 3, 3)) / 4.0,
+        "b_conv1": rng.integers(-2, 3, F1) / 4.0,
+        "W_conv2": rng.integers(-2, 3, (F2, F1, 3, 3)) / 4.0,
+        "b_conv2": rng.integers(-2, 3, F2) / 4.0,
+        "W_fc": rng.integers(-2, 3, (F2 * 2 * 2, K)) / 8.0,
+        "b_fc": rng.integers(-2, 3, K) / 8.0,
+    }
+    x = rng.integers(0, 2, (N, C, H, W)).astype(np.float64)
+    x[0] = 0.0  # a blank image: every window of it ties
+    t = rng.integers(0, K, N)
+    assert_close(_engine.loss_and_gradients(TinyNet(**params), x, t),
+                 layer_reference(params, x, t), 1e-12, "ties")
+
+
+def test_one_hot_labels_and_indices_agree():
+    rng = np.random.default_rng(8)
+    params, x, t = random_case(rng, N=5, C=1, H=8, W=8, F1=3, F2=4)
+    by_index = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    by_one_hot = _engine.loss_and_gradients(TinyNet(**params), x, np.eye(10)[t])
+    assert_close(by_one_hot, by_index, 0.0 + 1e-300, "one-hot")
+
+
+@pytest.mark.parametrize("shape", [
+    dict(N=3, C=1, H=6, W=8, F1=2, F2=3),   # 6 is not divisible by 4
+    dict(N=2, C=2, H=9, W=7, F1=3, F2=2),   # odd sizes
+])
+def test_sizes_outside_the_layout_fall_back_to_the_layers(shape):
+    rng = np.random.default_rng(3)
+    params, x, t = random_case(rng, **shape)
+    net = TinyNet(**params)
+    assert not _engine.fast_path_applies(net, x)
+    assert_close(_engine.loss_and_gradients(net, x, t), layer_reference(params, x, t),
+                 1e-15, "fallback")
+
+
+def test_other_kernels_fall_back_to_the_layers():
+    rng = np.random.default_rng(4)
+    params = tinynet.init_params((1, 12, 12), 3, 4, 5, kernel_size=5, rng=rng)
+    x = rng.standard_normal((4, 1, 12, 12))
+    t = rng.integers(0, 5, 4)
+    net = TinyNet(**params)
+    assert not _engine.fast_path_applies(net, x)
+    assert_close(_engine.loss_and_gradients(net, x, t), layer_reference(params, x, t),
+                 1e-15, "5x5 kernels")
+
+
+def test_inputs_are_not_modified():
+    rng = np.random.default_rng(9)
+    params, x, t = random_case(rng, N=9, C=2, H=8, W=8, F1=3, F2=4)
+    copies = {k: v.copy() for k, v in params.items()}, x.copy(), t.copy()
+    _engine.loss_and_gradients(TinyNet(**params), x, t)
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(params[name], copies[0][name], err_msg=name)
+    np.testing.assert_array_equal(x, copies[1])
+    np.testing.assert_array_equal(t, copies[2])
+
+
+def test_blocks_and_threads_do_not_change_the_result(monkeypatch):
+    """Many small blocks, with and without threads, add up to the same gradients."""
+    rng = np.random.default_rng(11)
+    params, x, t = random_case(rng, N=23, C=1, H=12, W=12, F1=4, F2=6)
+    reference = layer_reference(params, x, t)
+    one_block = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    monkeypatch.setattr(_engine, "_BLOCK_BYTES", 1)            # one sample per block
+    monkeypatch.setattr(_engine, "_MIN_FLOP_FOR_THREADS", 0)   # threads whenever BLAS has 2
+    runs = [_engine.loss_and_gradients(TinyNet(**params), x, t) for _ in range(3)]
+    for run in runs:
+        assert_close(run, reference, 1e-12, "blocks")
+        assert_close(run, one_block, 1e-12, "blocks vs one block")
+        for name in PARAM_NAMES:  # deterministic: bit for bit the same every time
+            np.testing.assert_array_equal(run[1][name], runs[0][1][name])
+    monkeypatch.setattr(_engine, "_workers", lambda: 2)
+    threaded = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(threaded[1][name], runs[0][1][name])
+
+
+@pytest.mark.parametrize("learning_rate, weight_decay", [(0.0, 0.0), (0.0, 0.3), (0.2, 0.0),
+                                                         (0.2, 0.05)])
+def test_train_one_iter_equals_the_layers_step(learning_rate, weight_decay):
+    rng = np.random.default_rng(12)
+    params, x, t = random_case(rng, N=6, C=1, H=8, W=8, F1=3, F2=4)
+    _, grads = layer_reference(params, x, t)
+    got = tinynet.train_one_iter(**params, x=x, t=t, learning_rate=learning_rate,
+                                 weight_decay=weight_decay)
+    for name, new in zip(PARAM_NAMES, got):
+        p = params[name]
+        expected = p - learning_rate * (grads[name] + weight_decay * p)
+        np.testing.assert_allclose(new, expected, rtol=1e-12, atol=1e-15, err_msg=name)
+        if learning_rate == 0:
+            np.testing.assert_array_equal(new, p)
+
+
+def test_non_finite_scores_raise_the_layers_message():
+    rng = np.random.default_rng(13)
+    params, x, t = random_case(rng, N=2, C=1, H=8, W=8, F1=2, F2=3)
+    params["W_fc"] = params["W_fc"] * 1e308
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="NaN or infinite"):
+        _engine.loss_and_gradients(TinyNet(**params), x, t)

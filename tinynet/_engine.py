@@ -1,0 +1,288 @@
+"""The fast path of a TinyNet training step (private: not teaching code).
+
+:mod:`tinynet.layers` is what students read: one plain layer at a time.
+This module computes the same numbers, the loss and the six gradients of
+TinyNet on a batch, for :func:`tinynet.train_one_iter` and
+:func:`tinynet.train`, with tricks that would clutter the layers:
+
+* **Cache-sized blocks.** The batch is cut into blocks of a few samples;
+  each block runs the whole forward and backward pass while its arrays stay
+  in the CPU cache, and the blocks' gradients are added up in block order
+  (so results never depend on timing).
+* **Channels last, rows in pool order.** im2col is one stride-trick copy of
+  a padded (B, H, W, C) block into rows ordered (dh, dw, b, i, j): pixel
+  (2i + dh, 2j + dw). The convolution's output (rows @ weights) then holds
+  the four values of every 2x2 pooling window in four contiguous blocks, so
+  pooling is three ``np.maximum`` calls and its backward a dozen contiguous
+  operations. ReLU runs after the pool (they commute), on a 4x smaller array.
+* **Bias folded into the product** as a column of ones in the im2col rows;
+  the bias gradient is then the last row of the weight gradient.
+* **col2im as one batched product** into nine contiguous blocks (one per
+  kernel offset) and nine shifted adds, instead of a scatter of columns.
+* **Two Python threads** over the blocks, with BLAS pinned to one thread
+  (threadpoolctl), when the step is large enough to pay for them.
+
+Where its layout assumptions do not hold (kernels other than 3x3, heights
+or widths not divisible by 4), it falls back to :class:`tinynet.TinyNet`'s
+layers. ``tests/test_engine.py`` checks it against those layers.
+"""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ._checks import as_float_array, check_labels
+
+# Samples per block: about this many bytes of conv-1 im2col rows per block.
+_BLOCK_BYTES = 1 << 19
+# Below this many floating-point operations per step, one thread is faster.
+_MIN_FLOP_FOR_THREADS = 40e6
+
+_controller = None
+_controller_lock = threading.Lock()
+_executor = None
+
+
+def _blas_controller():
+    global _controller
+    with _controller_lock:
+        if _controller is None:
+            from threadpoolctl import ThreadpoolController
+
+            _controller = ThreadpoolController()
+    return _controller
+
+
+def _workers():
+    """Threads to use: the BLAS thread count numpy runs with (at most 2 per core pair)."""
+    blas = _blas_controller().select(user_api="blas")
+    threads = max([lib.num_threads for lib in blas.lib_controllers] or [1])
+    return max(1, min(threads, os.cpu_count() or 1, 2))
+
+
+def fast_path_applies(net, x):
+    """Whether the engine's layouts fit this network and batch."""
+    W1, W2 = net.conv1.W, net.conv2.W
+    if x.ndim != 4 or W1.shape[2:] != (3, 3) or W2.shape[2:] != (3, 3):
+        return False
+    N, C, H, W = x.shape
+    return (N >= 1 and C == W1.shape[1] and H % 4 == 0 and W % 4 == 0
+            and net.fc.W.shape[0] == W2.shape[0] * (H // 4) * (W // 4))
+
+
+def loss_and_gradients(net, x, t):
+    """Loss and gradients of TinyNet ``net`` on the batch ``(x, t)``.
+
+    Parameters
+    ----------
+    net : TinyNet
+    x : ndarray of shape (N, C, H, W)
+    t : ndarray of shape (N,) of integer labels, or (N, K) one-hot rows
+
+    Returns
+    -------
+    loss : float
+        Mean cross-entropy over the batch.
+    grads : dict of str to ndarray
+        ``dW_conv1`` ... as ``{"W_conv1": ..., ...}``, in the parameters' dtypes.
+    """
+    x = as_float_array("x", x, ndim=4, shape_hint="(N, C, H, W)")
+    if not fast_path_applies(net, x):
+        return _with_layers(net, x, t)
+    labels, _ = check_labels("t", t, x.shape[0], net.fc.W.shape[1])
+    params = net.params
+    dtype = np.result_type(x.dtype, *(p.dtype for p in params.values()))
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grads = _fused(params, x, labels, dtype)
+    if not np.isfinite(loss):
+        # Let the layers raise their own message about non-finite values.
+        return _with_layers(net, x, t)
+    return loss, {name: g.astype(params[name].dtype, copy=False) for name, g in grads.items()}
+
+
+def _with_layers(net, x, t):
+    _, loss = net.forward(x, t)
+    return loss, dict(zip(("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc", "b_fc"),
+                          net.backward()))
+
+
+# ---------------------------------------------------------------------------
+# The fused pass
+# ---------------------------------------------------------------------------
+
+def _weight_rows(W, b, dtype):
+    """(F, C, 3, 3) filters and (F,) biases as one (9 C + 1, F) matrix, rows (kh, kw, c), bias last."""
+    F, C = W.shape[:2]
+    Wm = np.empty((9 * C + 1, F), dtype=dtype)
+    Wm[:-1] = W.transpose(2, 3, 1, 0).reshape(9 * C, F)
+    Wm[-1] = b
+    return Wm
+
+
+def _im2col_pool_order(xp, B, H2, W2, C, out):
+    """Copy the 3x3 windows of padded ``xp`` (B, 2 H2 + 2, 2 W2 + 2, C) into ``out``.
+
+    ``out`` has shape (4 B H2 W2, 9 C + 1); row (dh, dw, b, i, j) holds the
+    window centred on pixel (2 i + dh, 2 j + dw), columns (kh, kw, c). The
+    last column (the bias's ones) is left alone.
+    """
+    sb, sh, sw, sc = xp.strides
+    windows = as_strided(xp, shape=(2, 2, B, H2, W2, 3, 3, C),
+                         strides=(sh, sw, sb, 2 * sh, 2 * sw, sh, sw, sc))
+    r, e = out.strides
+    target = as_strided(out, shape=(2, 2, B, H2, W2, 3, 3, C),
+                        strides=(2 * B * H2 * W2 * r, B * H2 * W2 * r, H2 * W2 * r, W2 * r, r,
+                                 3 * C * e, C * e, e))
+    np.copyto(target, windows)
+
+
+def _pool4(a, m, scratch):
+    """Max of the four contiguous blocks of ``a`` (4, M) into ``m`` (M,)."""
+    np.maximum(a[0], a[1], out=m)
+    np.maximum(a[2], a[3], out=scratch)
+    np.maximum(m, scratch, out=m)
+
+
+def _unpool4(a, m, g, out, mask):
+    """Route ``g`` (M,) to the first of the four blocks of ``a`` equal to ``m``.
+
+    Writes (4, M) ``out``; overwrites ``g``. Ties go to the first block, as
+    in :class:`tinynet.layers.MaxPool` (row-major first maximum).
+    """
+    for k in range(3):
+        np.equal(a[k], m, out=mask)
+        np.multiply(g, mask, out=out[k])
+        np.subtract(g, out[k], out=g)  # exactly 0 where block k won
+    out[3] = g
+
+
+def _block_pass(xb, labels, consts, N):
+    """Forward and backward on one block; returns its share of loss and gradients."""
+    W1m, W2m, W2k, Wfc, bfc, dtype = consts
+    B, C, H, W = xb.shape
+    H2, W2, H4, W4 = H // 2, W // 2, H // 4, W // 4
+    F1, F2 = W1m.shape[1], W2m.shape[1]
+
+    # conv1 -> pool1 -> relu1, channels last
+    xp = np.zeros((B, H + 2, W + 2, C), dtype=dtype)
+    xp[:, 1:-1, 1:-1, :] = xb.transpose(0, 2, 3, 1)
+    R1 = 4 * B * H2 * W2
+    cols1 = np.empty((R1, 9 * C + 1), dtype=dtype)
+    cols1[:, -1] = 1
+    _im2col_pool_order(xp, B, H2, W2, C, cols1)
+    a1 = (cols1 @ W1m).reshape(4, -1)             # (4, B*H2*W2*F1): the 4 cells of each window
+    M1 = a1.shape[1]
+    m1 = np.empty(M1, dtype=dtype)
+    scratch = np.empty(M1, dtype=dtype)
+    _pool4(a1, m1, scratch)
+    p1p = np.zeros((B, H2 + 2, W2 + 2, F1), dtype=dtype)   # relu1 output, padded for conv2
+    np.maximum(m1.reshape(B, H2, W2, F1), 0, out=p1p[:, 1:-1, 1:-1, :])
+
+    # conv2 -> pool2 -> relu2
+    R2 = 4 * B * H4 * W4
+    cols2 = np.empty((R2, 9 * F1 + 1), dtype=dtype)
+    cols2[:, -1] = 1
+    _im2col_pool_order(p1p, B, H4, W4, F1, cols2)
+    a2 = (cols2 @ W2m).reshape(4, -1)             # (4, B*H4*W4*F2)
+    M2 = a2.shape[1]
+    m2 = np.empty(M2, dtype=dtype)
+    _pool4(a2, m2, scratch[:M2])
+    p2 = np.maximum(m2, 0).reshape(B, H4 * W4 * F2)   # per sample (h, w, f)
+
+    # fully connected + softmax with cross-entropy
+    scores = p2 @ Wfc + bfc                        # (B, K)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    sum_exp = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(B)
+    loss = float(np.sum(np.log(sum_exp[:, 0]) - shifted[rows, labels]))
+    dscores = exp / sum_exp
+    dscores[rows, labels] -= 1
+    dscores /= N
+
+    # backward
+    dWfc = p2.T @ dscores
+    dbfc = dscores.sum(axis=0)
+    g2 = (dscores @ Wfc.T).reshape(-1)             # d relu2 output, (B*H4*W4*F2,)
+    g2 *= m2 > 0
+    mask = np.empty(max(M1, M2), dtype=bool)
+    da2 = np.empty((4, M2), dtype=dtype)
+    _unpool4(a2, m2, g2, da2, mask[:M2])
+    da2 = da2.reshape(R2, F2)
+    dW2m = cols2.T @ da2                           # (9 F1 + 1, F2), bias gradient last
+    # col2im: one product per kernel offset, then nine shifted adds
+    D = np.matmul(da2, W2k)                        # (9, R2, F1)
+    dp1p = np.zeros((B, H2 + 2, W2 + 2, F1), dtype=dtype)
+    sb, sh, sw, sc = dp1p.strides
+    for k in range(9):
+        kh, kw = divmod(k, 3)
+        target = as_strided(dp1p[:, kh:, kw:, :], shape=(2, 2, B, H4, W4, F1),
+                            strides=(sh, sw, sb, 2 * sh, 2 * sw, sc))
+        target += D[k].reshape(2, 2, B, H4, W4, F1)
+    g1 = np.multiply(dp1p[:, 1:-1, 1:-1, :], m1.reshape(B, H2, W2, F1) > 0).reshape(-1)
+    da1 = a1  # a1 is no longer needed once routed: reuse it
+    _unpool4_into_self(a1, m1, g1, mask[:M1])
+    dW1m = cols1.T @ da1.reshape(R1, F1)           # (9 C + 1, F1)
+    return loss, dW1m, dW2m, dWfc, dbfc
+
+
+def _unpool4_into_self(a, m, g, mask):
+    """:func:`_unpool4` writing over ``a`` itself (each block is read before it is written)."""
+    for k in range(3):
+        np.equal(a[k], m, out=mask)
+        np.multiply(g, mask, out=a[k])
+        np.subtract(g, a[k], out=g)
+    a[3] = g
+
+
+def _fused(params, x, labels, dtype):
+    N, C, H, W = x.shape
+    W1, W2 = params["W_conv1"], params["W_conv2"]
+    F1, F2 = W1.shape[0], W2.shape[0]
+    H4, W4 = H // 4, W // 4
+    K = params["W_fc"].shape[1]
+    W1m = _weight_rows(W1, params["b_conv1"], dtype)
+    W2m = _weight_rows(W2, params["b_conv2"], dtype)
+    W2k = np.ascontiguousarray(W2.transpose(2, 3, 0, 1).reshape(9, F2, F1), dtype=dtype)
+    # fc rows from channels-first (f, h, w) to the engine's (h, w, f)
+    Wfc = np.ascontiguousarray(
+        params["W_fc"].reshape(F2, H4, W4, K).transpose(1, 2, 0, 3).reshape(-1, K), dtype=dtype)
+    bfc = params["b_fc"].astype(dtype, copy=False)
+    consts = (W1m, W2m, W2k, Wfc, bfc, dtype)
+
+    per_sample = 4 * (H // 2) * (W // 2) * (9 * C + 1) * np.dtype(dtype).itemsize
+    B = max(1, min(N, _BLOCK_BYTES // per_sample))
+    starts = range(0, N, B)
+
+    def run(s):
+        return _block_pass(x[s:s + B], labels[s:s + B], consts, N)
+
+    flop = 2 * N * H * W * (9 * C * F1 + 9 * F1 * F2 / 4) * 3
+    workers = _workers() if len(starts) > 1 and flop >= _MIN_FLOP_FOR_THREADS else 1
+    if workers > 1:
+        global _executor
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tinynet")
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            parts = list(_executor.map(run, starts))
+    else:
+        parts = [run(s) for s in starts]
+
+    loss = sum(p[0] for p in parts) / N
+    totals = list(parts[0][1:])
+    for part in parts[1:]:                          # in block order: deterministic
+        for total, g in zip(totals, part[1:]):
+            total += g
+    dW1m, dW2m, dWfc, dbfc = totals
+    grads = {
+        "W_conv1": dW1m[:-1].reshape(3, 3, C, F1).transpose(3, 2, 0, 1),
+        "b_conv1": dW1m[-1],
+        "W_conv2": dW2m[:-1].reshape(3, 3, F1, F2).transpose(3, 2, 0, 1),
+        "b_conv2": dW2m[-1],
+        "W_fc": dWfc.reshape(H4, W4, F2, K).transpose(2, 0, 1, 3).reshape(F2 * H4 * W4, K),
+        "b_fc": dbfc,
+    }
+    return loss, {k: np.ascontiguousarray(v) for k, v in grads.items()}

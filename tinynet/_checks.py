@@ -102,7 +102,9 @@ def check_finite(name, array):
     Only when the sum is not finite (a NaN, an inf, or an overflow) do we
     look at each entry.
     """
-    if array.size and not np.isfinite(array.sum()):
+    with np.errstate(over="ignore", invalid="ignore"):  # huge finite values may overflow the sum
+        total = array.sum() if array.size else 0.0
+    if not np.isfinite(total):
         bad = ~np.isfinite(array)
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])

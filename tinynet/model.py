@@ -132,8 +132,9 @@ class TinyNet:
         scores arose inside the network. Only then are the layers run again,
         one at a time, to find the first whose output is not finite.
         """
-        if np.isfinite(scores.sum()):
-            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(scores.sum()):
+                return
         bad = ~np.isfinite(scores)
         if not bad.any():  # the sum itself overflowed; every entry is finite
             return
@@ -189,7 +190,9 @@ class TinyNet:
         scores = np.concatenate(
             [self.scores(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         )
-        if not np.isfinite(scores.sum()):
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = np.isfinite(scores.sum())
+        if not finite:
             for i in range(0, len(x), batch_size):  # find the batch and layer (error path only)
                 self._check_scores(x[i:i + batch_size], scores[i:i + batch_size])
         return scores
@@ -361,7 +364,9 @@ def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
 def _check_step_results(results, learning_rate, weight_decay):
     """Return the updated parameters, or raise if the step made any of them non-finite."""
     for name, p in zip(PARAM_NAMES, results):
-        if not np.isfinite(p.sum()):
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = np.isfinite(p.sum())
+        if not finite:
             bad = int(np.count_nonzero(~np.isfinite(p)))
             if bad:
                 raise NonFiniteError(

@@ -505,7 +505,7 @@ def _download_one(url, destination, expected_sha256, timeout, size=None, exact=F
     )
     started = time.monotonic()
     limit = None if deadline is None else started + deadline
-    of = "" if size is None else f" of {size:,}"
+    of = "" if size is None else f" of {size:,}" if exact else f" of at most {size:,}"
     got = 0
     try:
         digest = hashlib.sha256()

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinynet.im2col import col2im, conv_output_size, im2col, pad_images
-import tinynet.im2col as im2col_module
 
 
 def test_im2col_hand_computed_layout():
@@ -118,37 +117,3 @@ def test_conv_output_size_counts_the_windows_that_fit(size, kernel, stride, pad)
     if kernel <= padded:
         assert conv_output_size(size, kernel, stride, pad) == len(fitting)
         assert conv_output_size(size, kernel, stride, pad) == (size + 2 * pad - kernel) // stride + 1
-
-
-# --- the window-matrix strategy for tiny images --------------------------------
-
-@pytest.mark.parametrize("H, W, KH, KW, stride, pad", [
-    (4, 4, 3, 3, 1, 1),   # TinyNet's second convolution on 8x8 digits
-    (3, 5, 2, 3, 1, 0),
-    (5, 4, 3, 2, 2, 1),
-    (2, 2, 1, 1, 1, 0),
-])
-def test_window_matrix_strategy_matches_the_offset_loop(H, W, KH, KW, stride, pad, monkeypatch):
-    rng = np.random.default_rng(7)
-    x = rng.standard_normal((3, 2, H, W))
-    assert im2col_module._is_small(H, W, KH, KW,
-                                   im2col_module.conv_output_size(H, KH, stride, pad),
-                                   im2col_module.conv_output_size(W, KW, stride, pad))
-    small_col = im2col_module.im2col(x, KH, KW, stride, pad)
-    dcol = rng.standard_normal(small_col.shape)
-    small_dx = im2col_module.col2im(dcol, x.shape, KH, KW, stride, pad)
-    monkeypatch.setattr(im2col_module, "_SMALL", -1)   # force the offset loop
-    np.testing.assert_array_equal(small_col, im2col_module.im2col(x, KH, KW, stride, pad))
-    np.testing.assert_allclose(small_dx, im2col_module.col2im(dcol, x.shape, KH, KW, stride, pad),
-                               rtol=1e-13, atol=1e-13)
-
-
-def test_window_matrix_has_one_pixel_per_row_or_none_for_padding():
-    S = im2col_module.window_matrix(4, 4, 3, 3, 1, 1)
-    assert S.shape == (9 * 16, 16)
-    assert set(np.unique(S)) <= {0.0, 1.0}
-    assert np.all(S.sum(axis=1) <= 1)
-    # the centre offset (1, 1) of every window lands on a real pixel
-    centre = S.reshape(3, 3, 16, 16)[1, 1]
-    np.testing.assert_array_equal(centre, np.eye(16))
-    assert not S.flags.writeable

@@ -471,22 +471,3 @@ def test_huge_logits_stay_finite(dtype):
     dx = layer.backward()
     assert np.all(np.isfinite(dx))
     np.testing.assert_allclose(dx[0], 0, atol=1e-7)
-
-
-@pytest.mark.parametrize("pool_h, pool_w, stride, pad", [(2, 2, 2, 0), (3, 3, 2, 1), (2, 3, 1, 0)])
-def test_maxpool_in_channel_blocks_equals_one_block(pool_h, pool_w, stride, pad, monkeypatch):
-    """Big inputs are pooled a few channels at a time; the result must not change."""
-    import tinynet.layers as layers_module
-    from tinynet import naive
-
-    rng = np.random.default_rng(3)
-    x = rng.permutation(2 * 5 * 7 * 6).reshape(2, 5, 7, 6) * 0.1 - 3.0  # no ties
-    monkeypatch.setattr(layers_module, "_BLOCK_ELEMENTS", 8)  # several blocks of channels
-    assert len(layers_module._channel_blocks(5, 2 * 3 * 3)) > 1
-    pool = MaxPool(pool_h, pool_w, stride=stride, pad=pad)
-    out = pool.forward(x)
-    dout = rng.standard_normal(out.shape)
-    np.testing.assert_array_equal(out, naive.maxpool_forward_naive(x, pool_h, pool_w, stride, pad))
-    np.testing.assert_allclose(pool.backward(dout),
-                               naive.maxpool_backward_naive(dout, x, pool_h, pool_w, stride, pad),
-                               rtol=1e-13, atol=1e-13)

@@ -11,16 +11,11 @@ The protocol, as in chapter 5 to 7 of *Deep Learning from Scratch*:
 Images are channels first everywhere: ``(N, C, H, W)``. float32 and float64
 inputs keep their dtype; integer inputs are computed in float64.
 
-Speed notes, for the curious (none of this changes a result):
-
-* ``forward`` and ``backward`` check their arguments (shape, dtype, NaN and
-  infinity), then call ``_forward`` / ``_backward``, which only compute.
-  :class:`tinynet.TinyNet` checks its input once and calls the unchecked
-  methods in between, so a full pass does not re-scan every activation.
-* Convolutions return their output as an (N, F, OH, OW) *view* of an array
-  stored as (F, N, OH, OW): that is the order the matrix product produces,
-  and the order the next convolution's im2col wants, so no transpose is ever
-  copied. Element-wise numpy operations keep the layout.
+``forward`` and ``backward`` check their arguments (shape, dtype, NaN and
+infinity), then call ``_forward`` / ``_backward``, which only compute; a
+network that has checked its input can call those directly. The fast
+training path of :func:`tinynet.train_one_iter` lives apart, in
+``tinynet/_engine.py``, and is tested against these layers.
 """
 
 import numpy as np
@@ -34,18 +29,6 @@ _IMAGE_FIX = (
     "A single image of shape (H, W) becomes a batch with x[None, None]; "
     "a batch of grey images (N, H, W) with x[:, None]."
 )
-
-
-# Element-wise passes over big arrays run at memory speed; cut into blocks of
-# about this many output elements, each block's arrays stay in the CPU cache
-# while all the passes over it run.
-_BLOCK_ELEMENTS = 1 << 17
-
-
-def _channel_blocks(C, per_channel):
-    """Slices of the channel axis, each covering about _BLOCK_ELEMENTS elements."""
-    step = max(1, _BLOCK_ELEMENTS // max(per_channel, 1))
-    return [slice(c, min(c + step, C)) for c in range(0, C, step)]
 
 
 def _check_dout(dout, expected_shape, layer):
@@ -130,9 +113,10 @@ class Convolution:
         OW = conv_output_size(W, KW, self.stride, self.pad)
 
         col = im2col(x.astype(dtype, copy=False), KH, KW, self.stride, self.pad)  # (C*KH*KW, N*OH*OW)
-        out = self.W.reshape(F, -1).astype(dtype, copy=False) @ col               # (F, N*OH*OW)
-        out += self.b.astype(dtype, copy=False)[:, None]
-        out = out.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)                     # (N, F, OH, OW) view
+        W_mat = self.W.reshape(F, -1).astype(dtype, copy=False)                  # (F, C*KH*KW)
+        out = W_mat @ col + self.b.astype(dtype, copy=False)[:, None]           # (F, N*OH*OW)
+        out = out.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)                   # (N, F, OH, OW)
+        out = np.ascontiguousarray(out)
 
         self._x_shape = x.shape
         self._col = col
@@ -144,33 +128,16 @@ class Convolution:
         dout = _check_dout(dout, self._out_shape, "Convolution")
         return self._backward(dout)
 
-    def _backward(self, dout, need_dx=True, release=False):
-        """The backward pass without argument checks.
-
-        ``need_dx=False`` skips the input gradient (a network's first layer).
-        ``release=True`` lets the layer reuse its cached columns as scratch
-        memory, halving the peak memory of a training step; a second
-        backward then needs a new forward first.
-        """
-        if self._col is None:
-            raise RuntimeError("Convolution.backward needs a forward pass first "
-                               "(the last backward released the cached columns).")
+    def _backward(self, dout):
         F, C, KH, KW = self.W.shape
         col = self._col
         dtype = col.dtype
-        # (N, F, OH, OW) -> (F, N, OH, OW) -> (F, N*OH*OW); free when dout is
-        # already stored filter-first, as this layer's own output is.
-        dout_mat = np.ascontiguousarray(dout.transpose(1, 0, 2, 3), dtype=dtype).reshape(F, -1)
+        dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1).astype(dtype, copy=False)  # (F, N*OH*OW)
 
         self.dW = (dout_mat @ col.T).reshape(self.W.shape).astype(self.W.dtype, copy=False)
         self.db = dout_mat.sum(axis=1).astype(self.b.dtype, copy=False)
-        if release:
-            self._col = None
-        if not need_dx:  # the first layer of a network: nobody needs dx
-            return None
-        W_mat_T = self.W.reshape(F, -1).astype(dtype, copy=False).T
-        # dcol has the shape of col, which dW was the last to need.
-        dcol = np.matmul(W_mat_T, dout_mat, out=col if release else None)  # (C*KH*KW, N*OH*OW)
+        W_mat = self.W.reshape(F, -1).astype(dtype, copy=False)              # (F, C*KH*KW)
+        dcol = W_mat.T @ dout_mat                                            # (C*KH*KW, N*OH*OW)
         return col2im(dcol, self._x_shape, KH, KW, self.stride, self.pad)
 
 
@@ -191,12 +158,10 @@ class Relu:
     def backward(self, dout):
         """Pass the gradient through where the input was positive."""
         dout = _check_dout(dout, None if self._mask is None else self._mask.shape, "Relu")
-        dx = self._backward(dout)
-        dx += 0.0  # turns the -0.0 that masking a negative gradient leaves into 0.0
-        return dx
+        return self._backward(dout)
 
     def _backward(self, dout):
-        return np.multiply(dout, self._mask)  # faster than np.where
+        return np.where(self._mask, dout, 0.0)
 
 
 class FullyConnected:
@@ -314,68 +279,37 @@ class MaxPool:
             )
         OH = conv_output_size(H, self.pool_h, self.stride, self.pad)
         OW = conv_output_size(W, self.pool_w, self.stride, self.pad)
-        # Work on (C, N, H, W): the layout the convolution and ReLU before us
-        # store their outputs in, so every array below shares one layout.
-        xp = pad_images(x.transpose(1, 0, 2, 3), self.pad, value=-np.inf)
-
-        C = xp.shape[0]
-        out = np.empty((C, N, OH, OW), dtype=x.dtype)
-        argmax = np.empty((C, N, OH, OW), dtype=np.min_scalar_type(self.pool_h * self.pool_w - 1))
-        for block in _channel_blocks(C, N * OH * OW):  # keeps each block's arrays in cache
-            self._pool_block(xp[block], out[block], argmax[block], OH, OW)
-        self._argmax = argmax
-        self._x_shape = x.shape
-        return out.transpose(1, 0, 2, 3)                                   # (N, C, OH, OW) view
-
-    def _pool_block(self, xp, out, argmax, OH, OW):
-        """Max and argmax of every window, for a block of channels (C, N, ...)."""
-        # Visit the window offsets k = i * pool_w + j in row-major order. A
-        # strict ">" keeps the first maximum when values tie, and since k only
-        # grows, "argmax = max(argmax, k * better)" records the latest winner.
-        # (Arithmetic on masks is several times faster than np.where here.)
-        out[...] = xp[window_slice(0, 0, self.stride, OH, OW)]
-        argmax[...] = 0
-        better = np.empty(out.shape, dtype=bool)
-        k_if_better = np.empty(out.shape, dtype=argmax.dtype)
+        xp = pad_images(x, self.pad, value=-np.inf)      # (N, C, H + 2 pad, W + 2 pad)
+        # Visit the window offsets k = i * pool_w + j in row-major order; a
+        # strict ">" keeps the first maximum when values tie.
+        out = xp[window_slice(0, 0, self.stride, OH, OW)]  # offset (0, 0) of every window
+        argmax = np.zeros((N, C, OH, OW), dtype=np.intp)
         for k in range(1, self.pool_h * self.pool_w):
             i, j = divmod(k, self.pool_w)
-            candidate = xp[window_slice(i, j, self.stride, OH, OW)]
-            np.greater(candidate, out, out=better)
-            np.maximum(out, candidate, out=out)
-            np.multiply(better, argmax.dtype.type(k), out=k_if_better)
-            np.maximum(argmax, k_if_better, out=argmax)
+            candidate = xp[window_slice(i, j, self.stride, OH, OW)]   # (N, C, OH, OW)
+            better = candidate > out
+            out = np.where(better, candidate, out)
+            argmax = np.where(better, k, argmax)
+        self._argmax = argmax
+        self._x_shape = x.shape
+        return np.array(out)  # a copy, even for a 1x1 window
 
     def backward(self, dout):
         """Send each output gradient to the input cell that won its window."""
         expected = None if self._argmax is None else (
             self._x_shape[0], self._x_shape[1], *self._argmax.shape[2:])
         dout = _check_dout(dout, expected, "MaxPool")
-        dx = self._backward(dout)
-        dx += 0.0  # turns the -0.0 that masking a negative gradient leaves into 0.0
-        return dx
+        return self._backward(dout)
 
     def _backward(self, dout):
         N, C, H, W = self._x_shape
         OH, OW = dout.shape[2:]
-        Hp, Wp = H + 2 * self.pad, W + 2 * self.pad
-        dout = np.ascontiguousarray(dout.transpose(1, 0, 2, 3))          # (C, N, OH, OW)
-        dxp = np.zeros((C, N, Hp, Wp), dtype=dout.dtype)
-        for block in _channel_blocks(C, N * OH * OW):
-            self._unpool_block(dout[block], self._argmax[block], dxp[block], OH, OW)
-        return dxp[:, :, self.pad:self.pad + H, self.pad:self.pad + W].transpose(1, 0, 2, 3)
-
-    def _unpool_block(self, dout, argmax, dxp, OH, OW):
-        """Route a block of channels' gradients to the winners of their windows."""
-        overlapping = self.stride < self.pool_h or self.stride < self.pool_w
-        winner = np.empty(argmax.shape, dtype=bool)
+        dxp = np.zeros((N, C, H + 2 * self.pad, W + 2 * self.pad), dtype=dout.dtype)
         for k in range(self.pool_h * self.pool_w):
             i, j = divmod(k, self.pool_w)
-            np.equal(argmax, k, out=winner)
-            target = dxp[window_slice(i, j, self.stride, OH, OW)]
-            if overlapping:  # a cell can win several windows: sum
-                target += dout * winner
-            else:            # each cell belongs to one window at most
-                np.multiply(dout, winner, out=target)
+            # windows can overlap (stride < window): a cell sums what it won
+            dxp[window_slice(i, j, self.stride, OH, OW)] += np.where(self._argmax == k, dout, 0.0)
+        return dxp[:, :, self.pad:self.pad + H, self.pad:self.pad + W]
 
 
 class SoftmaxWithLoss:

@@ -166,18 +166,13 @@ class TinyNet:
         tuple of ndarray
             ``(dW_conv1, db_conv1, dW_conv2, db_conv2, dW_fc, db_fc)``.
         """
-        return self._backward(release=False)
+        return self._backward()
 
-    def _backward(self, release):
-        """Backward pass; ``release=True`` (training steps) lets the
-        convolutions reuse their cached columns as scratch memory."""
+    def _backward(self):
+        """Backward pass through the layers (their unchecked ``_backward``)."""
         dout = self.loss.backward(1)
-        for layer in reversed(self._execution_order()[1:]):
-            if isinstance(layer, Convolution):
-                dout = layer._backward(dout, release=release)
-            else:
-                dout = layer._backward(dout)
-        self.conv1._backward(dout, need_dx=False, release=release)  # x needs no gradient
+        for layer in reversed(self._execution_order()):
+            dout = layer._backward(dout)
         return self._grad_tuple()
 
     def predict(self, x, batch_size=256):

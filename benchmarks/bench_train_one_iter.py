@@ -1,19 +1,23 @@
-"""Time one ``train_one_iter`` (forward, backward, SGD step) on TinyNet.
+"""Time one ``train_one_iter`` (forward, backward, SGD step) on TinyNet against PyTorch.
 
-    python benchmarks/bench_train_one_iter.py [--repeats 30] [--cases mnist,digits,large]
+    python benchmarks/bench_train_one_iter.py [--repeats 30] [--cases digits,mnist,large]
 
-For each batch shape it prints the median time of tinynet in float64 and
-float32, of the plain loop versions of convolution and pooling
-(:mod:`tinynet.naive`), and, when PyTorch is importable, of the same step in
-PyTorch on the CPU (PyTorch is never a dependency of tinynet; install it by
-hand to compare). It also prints the peak memory one tinynet iteration
-allocates (tracemalloc), next to the size of its largest im2col buffer.
+For each batch shape and dtype (float64, float32) it times tinynet's step and,
+when PyTorch is importable, the same step in PyTorch on the CPU (PyTorch is
+never a dependency of tinynet; install it by hand to compare), and prints:
 
-On 2 cores, BLAS worker threads keep spinning for about 0.1 s after a call
-and bias back-to-back comparisons. So each variant runs once untimed right
-before each timed call, the variants are interleaved round by round, and
-ratios are the median of the per-round ratios (paired), not a ratio of
-medians.
+* the median times, the **paired ratio** tinynet/torch (the median of the
+  per-round ratios: the variants are interleaved round by round, so a burst
+  of other load hits both) and the **best-vs-best** ratio (fastest tinynet
+  run over fastest torch run, which depends least on other load);
+* a **single-thread** comparison: tinynet with BLAS (and so its engine)
+  limited to one thread against ``torch.set_num_threads(1)``;
+* the **peak memory** one tinynet step allocates (tracemalloc).
+
+The header names the machine, the BLAS library and the kernel it runs
+(threadpoolctl), and the load average, because the figures depend on all of
+them. Each variant runs once untimed right before each timed call (BLAS
+threads awake, caches warm).
 """
 
 import argparse
@@ -23,11 +27,10 @@ import time
 import tracemalloc
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import tinynet
-from tinynet import naive
-from tinynet.layers import Convolution, MaxPool
-from tinynet.model import PARAM_NAMES, TinyNet
+from tinynet.model import PARAM_NAMES
 
 CASES = {
     "digits": dict(N=64, shape=(1, 8, 8), filters=(8, 16)),
@@ -36,59 +39,6 @@ CASES = {
 }
 LEARNING_RATE, WEIGHT_DECAY = 0.1, 1e-4
 
-
-# ---------------------------------------------------------------------------
-# The loop versions, swapped into TinyNet
-# ---------------------------------------------------------------------------
-
-class LoopConvolution(Convolution):
-    """Convolution computed by :func:`tinynet.naive.conv_forward_naive`."""
-
-    def _forward(self, x):
-        self._x = x
-        return naive.conv_forward_naive(x, self.W, self.b, self.stride, self.pad)
-
-    def _backward(self, dout, need_dx=True, release=False):
-        dx, self.dW, self.db = naive.conv_backward_naive(dout, self._x, self.W,
-                                                         self.stride, self.pad)
-        return dx
-
-
-class LoopMaxPool(MaxPool):
-    """Max pooling computed by :mod:`tinynet.naive`."""
-
-    def _forward(self, x):
-        self._x = x
-        return naive.maxpool_forward_naive(x, self.pool_h, self.pool_w, self.stride, self.pad)
-
-    def _backward(self, dout):
-        return naive.maxpool_backward_naive(dout, self._x, self.pool_h, self.pool_w,
-                                            self.stride, self.pad)
-
-
-class LoopTinyNet(TinyNet):
-    """TinyNet whose convolutions and pools are the loop versions."""
-
-    def __init__(self, W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc):
-        super().__init__(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
-        self.conv1 = LoopConvolution(W_conv1, b_conv1, stride=1, pad=1)
-        self.conv2 = LoopConvolution(W_conv2, b_conv2, stride=1, pad=1)
-        self.pool1 = LoopMaxPool(2, 2, stride=2)
-        self.pool2 = LoopMaxPool(2, 2, stride=2)
-
-
-def loop_train_one_iter(params, x, t):
-    params = {k: v.copy() for k, v in params.items()}
-    net = LoopTinyNet(**params)
-    net.forward(x, t)
-    grads = dict(zip(PARAM_NAMES, net.backward()))
-    tinynet.SGD(LEARNING_RATE, WEIGHT_DECAY).step(params, grads)
-    return tuple(params[k] for k in PARAM_NAMES)
-
-
-# ---------------------------------------------------------------------------
-# PyTorch, when available
-# ---------------------------------------------------------------------------
 
 def torch_step_factory(params, x, t):
     """The same step in PyTorch: autograd, then p - lr * (grad + wd * p)."""
@@ -110,10 +60,6 @@ def torch_step_factory(params, x, t):
 
     return step
 
-
-# ---------------------------------------------------------------------------
-# Measuring
-# ---------------------------------------------------------------------------
 
 def make_case(N, shape, filters, dtype=np.float64, seed=0):
     rng = np.random.default_rng(seed)
@@ -149,48 +95,49 @@ def peak_memory(fn):
     return peak
 
 
-def largest_im2col_bytes(N, shape, filters, dtype):
-    C, H, W = shape
-    conv1 = C * 9 * N * H * W
-    conv2 = filters[0] * 9 * N * (H // 2) * (W // 2)
-    return max(conv1, conv2) * np.dtype(dtype).itemsize
-
-
 def blas_description():
-    try:
-        from threadpoolctl import threadpool_info
+    return "; ".join(
+        f"{i['internal_api']} {i.get('version', '')} kernel {i.get('architecture', '?')} "
+        f"x{i['num_threads']}" for i in threadpool_info() if i["user_api"] == "blas")
 
-        info = [f"{i['internal_api']} {i.get('version', '')} {i.get('architecture', '')} "
-                f"x{i['num_threads']}" for i in threadpool_info() if i["user_api"] == "blas"]
-        return "; ".join(info)
-    except ImportError:
-        return "threadpoolctl not installed"
+
+def load():
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def ratios(times):
+    paired = np.median(times["tinynet"] / times["torch"])
+    best = times["tinynet"].min() / times["torch"].min()
+    return paired, best
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30, help="rounds per case")
     parser.add_argument("--cases", default="digits,mnist,large")
-    parser.add_argument("--loop-repeats", type=int, default=3,
-                        help="rounds for the slow loop versions (0 to skip)")
+    parser.add_argument("--no-single-thread", action="store_true",
+                        help="skip the one-thread comparison")
     args = parser.parse_args()
 
     try:
         import torch
 
-        torch.set_num_threads(os.cpu_count() or 1)
+        threads = torch.get_num_threads()
         torch_version = torch.__version__
     except ImportError:
         torch = None
         torch_version = "not installed (pip install torch to compare)"
 
     print(f"Python {platform.python_version()}, numpy {np.__version__}, "
-          f"tinynet {tinynet.__version__}, torch {torch_version}")
-    print(f"{platform.machine()}, {os.cpu_count()} cores; BLAS: {blas_description()}; "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+          f"tinynet {tinynet.__version__} ({os.path.dirname(tinynet.__file__)}), "
+          f"torch {torch_version}")
+    print(f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores; "
+          f"BLAS: {blas_description()}; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; {load()}")
     print()
-    header = (f"{'case':<7} {'dtype':<8} {'tinynet ms':>10} {'torch ms':>9} "
-              f"{'tinynet/torch':>13} {'loops ms':>9} {'peak MB':>8} {'im2col MB':>9}")
+    header = (f"{'case':<7} {'dtype':<8} {'tinynet ms':>10} {'torch ms':>9} {'paired':>7} "
+              f"{'best':>6} | {'1-thread: tinynet ms':>20} {'torch ms':>9} {'paired':>7} "
+              f"{'best':>6} | {'peak MB':>7}")
     print(header)
     print("-" * len(header))
     for case in args.cases.split(","):
@@ -213,20 +160,28 @@ def main():
                                      f"disagree by {difference:.2e}")
             times = interleaved(variants, args.repeats)
             ms = {name: float(np.median(ts)) * 1e3 for name, ts in times.items()}
-            ratio = (f"{np.median(times['tinynet'] / times['torch']):.2f}"
-                     if "torch" in times else "-")
-            torch_ms = f"{ms['torch']:.2f}" if "torch" in ms else "-"
-            loops_ms = "-"
-            if args.loop_repeats and dtype == np.float64:
-                loops = interleaved({"loops": lambda: loop_train_one_iter(params, x, t)},
-                                    args.loop_repeats)["loops"]
-                loops_ms = f"{np.median(loops) * 1e3:.1f}"
-            peak = peak_memory(ours) / 2**20
-            im2col = largest_im2col_bytes(**spec, dtype=dtype) / 2**20
-            print(f"{case:<7} {np.dtype(dtype).name:<8} {ms['tinynet']:>10.2f} {torch_ms:>9} "
-                  f"{ratio:>13} {loops_ms:>9} {peak:>8.1f} {im2col:>9.1f}", flush=True)
+            row = f"{case:<7} {np.dtype(dtype).name:<8} {ms['tinynet']:>10.2f} "
+            if torch is not None:
+                paired, best = ratios(times)
+                row += f"{ms['torch']:>9.2f} {paired:>7.2f} {best:>6.2f} | "
+            else:
+                row += f"{'-':>9} {'-':>7} {'-':>6} | "
+            if torch is not None and not args.no_single_thread:
+                torch.set_num_threads(1)
+                with threadpool_limits(1, user_api="blas"):
+                    single = interleaved(variants, args.repeats)
+                torch.set_num_threads(threads)
+                paired, best = ratios(single)
+                row += (f"{np.median(single['tinynet']) * 1e3:>20.2f} "
+                        f"{np.median(single['torch']) * 1e3:>9.2f} {paired:>7.2f} {best:>6.2f} | ")
+            else:
+                row += f"{'-':>20} {'-':>9} {'-':>7} {'-':>6} | "
+            row += f"{peak_memory(ours) / 2**20:>7.1f}"
+            print(row, flush=True)
     print()
-    print("tinynet/torch is the median of per-round ratios (below 1: tinynet is faster).")
+    print(f"after: {load()}")
+    print("paired: median of per-round tinynet/torch ratios; best: fastest over fastest "
+          "(below 1: tinynet is faster).")
 
 
 if __name__ == "__main__":

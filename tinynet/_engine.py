@@ -18,7 +18,8 @@ TinyNet on a batch, for :func:`tinynet.train_one_iter` and
 * **Bias folded into the product** as a column of ones in the im2col rows;
   the bias gradient is then the last row of the weight gradient.
 * **col2im as one batched product** into nine contiguous blocks (one per
-  kernel offset) and nine shifted adds, instead of a scatter of columns.
+  kernel offset) and nine shifted whole-image adds, instead of a scatter of
+  columns.
 * **Two Python threads** over the blocks, with BLAS pinned to one thread
   (threadpoolctl), when the step is large enough to pay for them.
 
@@ -213,15 +214,14 @@ def _block_pass(xb, labels, consts, N):
     _unpool4(a2, m2, g2, da2, mask[:M2])
     da2 = da2.reshape(R2, F2)
     dW2m = cols2.T @ da2                           # (9 F1 + 1, F2), bias gradient last
-    # col2im: one product per kernel offset, then nine shifted adds
-    D = np.matmul(da2, W2k)                        # (9, R2, F1)
+    # col2im: reorder da2 to image order (one copy), one batched product into
+    # nine contiguous blocks (one per kernel offset), then nine shifted adds
+    image_order = da2.reshape(2, 2, B, H4, W4, F2).transpose(2, 3, 0, 4, 1, 5)
+    D = np.matmul(image_order.reshape(B * H2 * W2, F2), W2k)   # (9, B*H2*W2, F1)
     dp1p = np.zeros((B, H2 + 2, W2 + 2, F1), dtype=dtype)
-    sb, sh, sw, sc = dp1p.strides
     for k in range(9):
         kh, kw = divmod(k, 3)
-        target = as_strided(dp1p[:, kh:, kw:, :], shape=(2, 2, B, H4, W4, F1),
-                            strides=(sh, sw, sb, 2 * sh, 2 * sw, sc))
-        target += D[k].reshape(2, 2, B, H4, W4, F1)
+        dp1p[:, kh:kh + H2, kw:kw + W2, :] += D[k].reshape(B, H2, W2, F1)
     g1 = np.multiply(dp1p[:, 1:-1, 1:-1, :], m1.reshape(B, H2, W2, F1) > 0).reshape(-1)
     da1 = a1  # a1 is no longer needed once routed: reuse it
     _unpool4_into_self(a1, m1, g1, mask[:M1])

@@ -160,36 +160,74 @@ def _unpool4(a, m, g, out, mask):
     out[3] = g
 
 
+_local = threading.local()
+
+
+def _workspace(B, C, H, W, F1, F2, dtype):
+    """This thread's buffers for a block of this shape, allocated once and reused.
+
+    Reusing them keeps them in cache and spares the page faults of fresh
+    large allocations (which also serialise threads in the kernel). The
+    zero borders of the padded arrays and the ones columns are written once.
+    """
+    key = (B, C, H, W, F1, F2, np.dtype(dtype))
+    spaces = getattr(_local, "spaces", None)
+    if spaces is None:
+        spaces = _local.spaces = {}
+    ws = spaces.get(key)
+    if ws is not None:
+        return ws
+    if len(spaces) >= 4:  # a new batch geometry: drop the old buffers
+        spaces.clear()
+    H2, W2, H4, W4 = H // 2, W // 2, H // 4, W // 4
+    R1, R2 = 4 * B * H2 * W2, 4 * B * H4 * W4
+    ws = dict(
+        xp=np.zeros((B, H + 2, W + 2, C), dtype=dtype),
+        cols1=np.ones((R1, 9 * C + 1), dtype=dtype),
+        a1=np.empty((R1, F1), dtype=dtype),
+        m1=np.empty(R1 * F1 // 4, dtype=dtype),
+        scratch=np.empty(R1 * F1 // 4, dtype=dtype),
+        mask=np.empty(R1 * F1 // 4, dtype=bool),
+        p1p=np.zeros((B, H2 + 2, W2 + 2, F1), dtype=dtype),
+        cols2=np.ones((R2, 9 * F1 + 1), dtype=dtype),
+        a2=np.empty((R2, F2), dtype=dtype),
+        m2=np.empty(R2 * F2 // 4, dtype=dtype),
+        da2=np.empty((4, R2 * F2 // 4), dtype=dtype),
+        image=np.empty((B, H2, W2, F2), dtype=dtype),
+        D=np.empty((9, B * H2 * W2, F1), dtype=dtype),
+        dp1p=np.empty((B, H2 + 2, W2 + 2, F1), dtype=dtype),
+        g1=np.empty((B, H2, W2, F1), dtype=dtype),
+    )
+    spaces[key] = ws
+    return ws
+
+
 def _block_pass(xb, labels, consts, N):
     """Forward and backward on one block; returns its share of loss and gradients."""
     W1m, W2m, W2k, Wfc, bfc, dtype = consts
     B, C, H, W = xb.shape
     H2, W2, H4, W4 = H // 2, W // 2, H // 4, W // 4
     F1, F2 = W1m.shape[1], W2m.shape[1]
+    ws = _workspace(B, C, H, W, F1, F2, dtype)
+    R1, R2 = 4 * B * H2 * W2, 4 * B * H4 * W4
+    M1, M2 = R1 * F1 // 4, R2 * F2 // 4
 
     # conv1 -> pool1 -> relu1, channels last
-    xp = np.zeros((B, H + 2, W + 2, C), dtype=dtype)
+    xp = ws["xp"]                                  # zero border, interior rewritten
     xp[:, 1:-1, 1:-1, :] = xb.transpose(0, 2, 3, 1)
-    R1 = 4 * B * H2 * W2
-    cols1 = np.empty((R1, 9 * C + 1), dtype=dtype)
-    cols1[:, -1] = 1
+    cols1 = ws["cols1"]                            # last column: ones, for the bias
     _im2col_pool_order(xp, B, H2, W2, C, cols1)
-    a1 = (cols1 @ W1m).reshape(4, -1)             # (4, B*H2*W2*F1): the 4 cells of each window
-    M1 = a1.shape[1]
-    m1 = np.empty(M1, dtype=dtype)
-    scratch = np.empty(M1, dtype=dtype)
+    a1 = np.matmul(cols1, W1m, out=ws["a1"]).reshape(4, M1)   # the 4 cells of each window
+    m1, scratch, mask = ws["m1"], ws["scratch"], ws["mask"]
     _pool4(a1, m1, scratch)
-    p1p = np.zeros((B, H2 + 2, W2 + 2, F1), dtype=dtype)   # relu1 output, padded for conv2
+    p1p = ws["p1p"]                                # relu1 output, padded for conv2
     np.maximum(m1.reshape(B, H2, W2, F1), 0, out=p1p[:, 1:-1, 1:-1, :])
 
     # conv2 -> pool2 -> relu2
-    R2 = 4 * B * H4 * W4
-    cols2 = np.empty((R2, 9 * F1 + 1), dtype=dtype)
-    cols2[:, -1] = 1
+    cols2 = ws["cols2"]
     _im2col_pool_order(p1p, B, H4, W4, F1, cols2)
-    a2 = (cols2 @ W2m).reshape(4, -1)             # (4, B*H4*W4*F2)
-    M2 = a2.shape[1]
-    m2 = np.empty(M2, dtype=dtype)
+    a2 = np.matmul(cols2, W2m, out=ws["a2"]).reshape(4, M2)
+    m2 = ws["m2"]
     _pool4(a2, m2, scratch[:M2])
     p2 = np.maximum(m2, 0).reshape(B, H4 * W4 * F2)   # per sample (h, w, f)
 
@@ -208,23 +246,28 @@ def _block_pass(xb, labels, consts, N):
     dWfc = p2.T @ dscores
     dbfc = dscores.sum(axis=0)
     g2 = (dscores @ Wfc.T).reshape(-1)             # d relu2 output, (B*H4*W4*F2,)
-    g2 *= m2 > 0
-    mask = np.empty(max(M1, M2), dtype=bool)
-    da2 = np.empty((4, M2), dtype=dtype)
+    np.greater(m2, 0, out=mask[:M2])
+    g2 *= mask[:M2]
+    da2 = ws["da2"]
     _unpool4(a2, m2, g2, da2, mask[:M2])
     da2 = da2.reshape(R2, F2)
     dW2m = cols2.T @ da2                           # (9 F1 + 1, F2), bias gradient last
     # col2im: reorder da2 to image order (one copy), one batched product into
     # nine contiguous blocks (one per kernel offset), then nine shifted adds
-    image_order = da2.reshape(2, 2, B, H4, W4, F2).transpose(2, 3, 0, 4, 1, 5)
-    D = np.matmul(image_order.reshape(B * H2 * W2, F2), W2k)   # (9, B*H2*W2, F1)
-    dp1p = np.zeros((B, H2 + 2, W2 + 2, F1), dtype=dtype)
+    image = ws["image"]
+    np.copyto(image.reshape(B, H4, 2, W4, 2, F2),
+              da2.reshape(2, 2, B, H4, W4, F2).transpose(2, 3, 0, 4, 1, 5))
+    D = np.matmul(image.reshape(B * H2 * W2, F2), W2k, out=ws["D"])   # (9, B*H2*W2, F1)
+    dp1p = ws["dp1p"]
+    dp1p.fill(0)
     for k in range(9):
         kh, kw = divmod(k, 3)
         dp1p[:, kh:kh + H2, kw:kw + W2, :] += D[k].reshape(B, H2, W2, F1)
-    g1 = np.multiply(dp1p[:, 1:-1, 1:-1, :], m1.reshape(B, H2, W2, F1) > 0).reshape(-1)
+    np.greater(m1, 0, out=mask)
+    g1 = np.multiply(dp1p[:, 1:-1, 1:-1, :], mask.reshape(B, H2, W2, F1), out=ws["g1"])
+    g1 = g1.reshape(-1)
     da1 = a1  # a1 is no longer needed once routed: reuse it
-    _unpool4_into_self(a1, m1, g1, mask[:M1])
+    _unpool4_into_self(a1, m1, g1, mask)
     dW1m = cols1.T @ da1.reshape(R1, F1)           # (9 C + 1, F1)
     return loss, dW1m, dW2m, dWfc, dbfc
 

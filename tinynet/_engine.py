@@ -161,6 +161,13 @@ def _unpool4(a, m, g, out, mask):
 
 
 _local = threading.local()
+_all_spaces = []  # every thread's workspace dict, so that clear_workspaces can reach them
+
+
+def clear_workspaces():
+    """Free the buffers every thread keeps (the next step allocates them again)."""
+    for spaces in _all_spaces:
+        spaces.clear()
 
 
 def _workspace(B, C, H, W, F1, F2, dtype):
@@ -174,6 +181,7 @@ def _workspace(B, C, H, W, F1, F2, dtype):
     spaces = getattr(_local, "spaces", None)
     if spaces is None:
         spaces = _local.spaces = {}
+        _all_spaces.append(spaces)
     ws = spaces.get(key)
     if ws is not None:
         return ws

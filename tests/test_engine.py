@@ -172,3 +172,13 @@ def test_non_finite_scores_raise_the_layers_message():
     params["W_fc"] = params["W_fc"] * 1e308
     with np.errstate(all="ignore"), pytest.raises(ValueError, match="NaN or infinite"):
         _engine.loss_and_gradients(TinyNet(**params), x, t)
+
+
+def test_cleared_workspaces_give_the_same_numbers():
+    rng = np.random.default_rng(14)
+    params, x, t = random_case(rng, N=5, C=1, H=8, W=8, F1=3, F2=4)
+    first = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    _engine.clear_workspaces()
+    again = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(again[1][name], first[1][name], err_msg=name)

@@ -1,6 +1,7 @@
 """The command line: python -m tinynet train."""
 
 import os
+import tempfile
 import re
 import signal
 import subprocess
@@ -61,7 +62,7 @@ def test_divergence_is_reported_with_advice(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--epochs", "0"], "expected a number >= 1"),
+    (["train", "--epochs", "0"], "expected a whole number >= 1"),
     (["train", "--learning-rate", "fast"], "expected a number"),
     (["train", "--weight-decay", "-1"], "expected a finite number >= 0"),
     (["train", "--dataset", "cifar"], "invalid choice"),
@@ -143,7 +144,7 @@ def test_unwritable_output_folder_fails_before_training(tmp_path, capsys, monkey
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
     # Root ignores chmod, so simulate a read-only folder at the write test.
-    monkeypatch.setattr(cli.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     code = cli.main(["train", "--epochs", "1", "--no-progress", "--output", str(tmp_path / "c.png")])
     assert code == 2
     out, line = _one_line_error(capsys)

@@ -6,6 +6,8 @@ was expected, what arrived, and how to fix it.
 """
 
 import numbers
+import os
+import tempfile
 
 import numpy as np
 
@@ -208,3 +210,14 @@ def explain_divergence(learning_rate, weight_decay, decay_to_gradient=None):
         f"The learning rate {learning_rate:g} is probably too large; try a smaller one "
         f"such as {learning_rate / 10:g}."
     )
+
+
+def probe_writable(folder):
+    """Create and delete a temporary file in ``folder``; raise OSError if that fails.
+
+    Permission bits do not tell (root ignores them, network file systems
+    differ): only a real write does.
+    """
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=".tinynet-write-test-")
+    os.close(fd)
+    os.unlink(probe)

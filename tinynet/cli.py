@@ -14,7 +14,6 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._checks import probe_writable
 from .model import init_params
 from .training import train
 
@@ -35,24 +35,22 @@ DEFAULTS = {
 }
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+def _int_at_least(minimum):
+    """An argparse type: a whole number >= ``minimum``, with a one-line error."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number >= {minimum}, got {value}")
+        return value
+    return parse
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
 
 
 def _non_negative_float(text):
@@ -175,9 +173,7 @@ def check_output(text):
             with open(path, "ab"):
                 pass
         else:
-            fd, probe = tempfile.mkstemp(dir=folder, prefix=".tinynet-write-test-")
-            os.close(fd)
-            os.unlink(probe)
+            probe_writable(folder)
     except OSError as error:
         raise CommandError(
             f"--output {text}: cannot write there ({error.strerror or error}); choose a "

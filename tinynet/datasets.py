@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinynet.polynomial import predict_polynomial
+from ._checks import probe_writable
+from .polynomial import predict_polynomial
 
 __all__ = [
     "Split",
@@ -434,9 +435,7 @@ def _check_cache(root, folder, names_to_download):
     missing = ", ".join(names_to_download)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
-        os.close(fd)
-        os.unlink(probe)
+        probe_writable(folder)
     except OSError as error:
         raise DatasetCacheError(
             f"cannot write to the cache folder {folder} ({error.strerror or error}), which "

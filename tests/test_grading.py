@@ -184,7 +184,8 @@ def graded(tmp_path_factory):
     student("hog", {NOTEBOOKS[2].name: hog_notebook})
 
     crashing = _load(NOTEBOOKS[0])
-    crashing["cells"][1]["source"] = "import os\nos._exit(1)\n" + _source(crashing["cells"][1])
+    setup = next(c for c in crashing["cells"] if c["cell_type"] == "code")
+    setup["source"] = "import os\nos._exit(1)   # the kernel dies\n" + _source(setup)
     student("broken", {NOTEBOOKS[1].name: "{this is not a notebook", NOTEBOOKS[0].name: crashing})
 
     out = work / "grades"

@@ -107,8 +107,8 @@ def exercises(into, course):
     print(f"exercise edition: {release}")
     print(f"your copy:        {into}")
     if kept:
-        print(f"kept your own versions of {', '.join(kept)} (delete a file and run "
-              f"`make exercises` again for a fresh copy)")
+        print(f"kept the copies already there (they may hold your work): {', '.join(kept)}; "
+              f"delete one and run `make exercises` again for a fresh copy")
 
 
 def read_grades(course, students, submitted):

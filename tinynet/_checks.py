@@ -97,24 +97,28 @@ class NonFiniteError(ValueError):
     """An array that must be finite holds NaN or infinity."""
 
 
-def check_finite(name, array):
-    """Raise ``ValueError`` if ``array`` holds NaN or infinity.
+def all_finite(array):
+    """True when every entry of ``array`` is finite (no NaN, no infinity).
 
     Summing first is a cheap test: a finite sum proves every entry finite.
-    Only when the sum is not finite (a NaN, an inf, or an overflow) do we
-    look at each entry.
+    Only when the sum is not finite (a NaN, an inf, or an overflow of huge
+    but finite values) do we look at each entry.
     """
-    with np.errstate(over="ignore", invalid="ignore"):  # huge finite values may overflow the sum
+    with np.errstate(over="ignore", invalid="ignore"):
         total = array.sum() if array.size else 0.0
-    if not np.isfinite(total):
+    return bool(np.isfinite(total)) or bool(np.isfinite(array).all())
+
+
+def check_finite(name, array):
+    """Raise ``ValueError`` if ``array`` holds NaN or infinity."""
+    if not all_finite(array):
         bad = ~np.isfinite(array)
-        if bad.any():
-            first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise NonFiniteError(
-                f"{name} contains {int(bad.sum())} NaN or infinite value(s), "
-                f"the first at index {first}. Check how {name} was computed "
-                f"(a diverging training run produces NaN; try a smaller learning rate)."
-            )
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise NonFiniteError(
+            f"{name} contains {int(bad.sum())} NaN or infinite value(s), "
+            f"the first at index {first}. Check how {name} was computed "
+            f"(a diverging training run produces NaN; try a smaller learning rate)."
+        )
 
 
 def check_labels(name, t, n_samples, n_classes):

@@ -10,8 +10,8 @@
 
 import numpy as np
 
-from ._checks import (NonFiniteError, as_float_array, as_generator, check_int, check_labels,
-                      explain_divergence)
+from ._checks import (NonFiniteError, all_finite, as_float_array, as_generator, check_int,
+                      check_labels, explain_divergence)
 from . import _engine
 from .im2col import conv_output_size
 from .layers import Convolution, FullyConnected, MaxPool, Relu, SoftmaxWithLoss
@@ -132,21 +132,18 @@ class TinyNet:
         scores arose inside the network. Only then are the layers run again,
         one at a time, to find the first whose output is not finite.
         """
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(scores.sum()):
-                return
-        bad = ~np.isfinite(scores)
-        if not bad.any():  # the sum itself overflowed; every entry is finite
+        if all_finite(scores):
             return
+        bad = ~np.isfinite(scores)
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        names = ["conv1", "pool1", "relu1", "conv2", "pool2", "relu2", "fc"]
+        names = {id(layer): name for name, layer in self.layers}
         culprit = "fc"
         with np.errstate(all="ignore"):
             out = x
-            for name, layer in zip(names, self._execution_order()):
-                out = layer.forward(out) if name == "conv1" else layer._forward(out)
+            for layer in self._execution_order():
+                out = layer.forward(out) if layer is self.conv1 else layer._forward(out)
                 if not np.all(np.isfinite(out)):
-                    culprit = name
+                    culprit = names[id(layer)]
                     break
         layer = getattr(self, culprit)
         largest = f" (its largest |weight| is {float(np.max(np.abs(layer.W))):.3g})" if hasattr(layer, "W") else ""
@@ -185,9 +182,7 @@ class TinyNet:
         scores = np.concatenate(
             [self.scores(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         )
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = np.isfinite(scores.sum())
-        if not finite:
+        if not all_finite(scores):
             for i in range(0, len(x), batch_size):  # find the batch and layer (error path only)
                 self._check_scores(x[i:i + batch_size], scores[i:i + batch_size])
         return scores
@@ -359,16 +354,13 @@ def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
 def _check_step_results(results, learning_rate, weight_decay):
     """Return the updated parameters, or raise if the step made any of them non-finite."""
     for name, p in zip(PARAM_NAMES, results):
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = np.isfinite(p.sum())
-        if not finite:
+        if not all_finite(p):
             bad = int(np.count_nonzero(~np.isfinite(p)))
-            if bad:
-                raise NonFiniteError(
-                    f"the SGD step made {name} non-finite ({bad} of its {p.size} values are "
-                    f"NaN or infinite): p - learning_rate * (gradient + weight_decay * p) "
-                    f"overflowed with learning_rate={learning_rate:g} and "
-                    f"weight_decay={weight_decay:g}. "
-                    + explain_divergence(float(learning_rate), float(weight_decay))
-                )
+            raise NonFiniteError(
+                f"the SGD step made {name} non-finite ({bad} of its {p.size} values are "
+                f"NaN or infinite): p - learning_rate * (gradient + weight_decay * p) "
+                f"overflowed with learning_rate={learning_rate:g} and "
+                f"weight_decay={weight_decay:g}. "
+                + explain_divergence(float(learning_rate), float(weight_decay))
+            )
     return results

@@ -471,3 +471,140 @@ def test_huge_logits_stay_finite(dtype):
     dx = layer.backward()
     assert np.all(np.isfinite(dx))
     np.testing.assert_allclose(dx[0], 0, atol=1e-7)
+
+
+# -- 6. Sigmoid, Tanh and Dropout ---------------------------------------------
+
+from tinynet.layers import Dropout, Sigmoid, Tanh  # noqa: E402
+
+
+class FixedMaskDropout:
+    """A Dropout layer whose generator is reseeded before every forward.
+
+    A numerical gradient calls forward many times; a fresh mask each time
+    would make the function random. Reseeding gives the same mask every time.
+    """
+
+    def __init__(self, ratio, seed):
+        self.inner = Dropout(ratio, seed=seed)
+        self.seed = seed
+
+    def forward(self, x):
+        self.inner.rng = np.random.default_rng(self.seed)
+        return self.inner.forward(x)
+
+    def backward(self, dout):
+        return self.inner.backward(dout)
+
+
+@pytest.mark.parametrize("layer_class", [Sigmoid, Tanh])
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 4, 3)])
+def test_sigmoid_and_tanh_gradients(layer_class, shape, rng):
+    report = check_layer(layer_class(), 2 * rng.standard_normal(shape), rng=rng)
+    assert set(report.errors) == {"x"}
+    assert_gradients_ok(report)
+
+
+def test_sigmoid_matches_its_definition_and_is_stable(rng):
+    x = 3 * rng.standard_normal((5, 4))
+    np.testing.assert_allclose(Sigmoid().forward(x), 1 / (1 + np.exp(-x)), rtol=1e-14)
+    big = np.array([[-1000.0, -40.0, 0.0, 40.0, 1000.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no overflow warning
+        out = Sigmoid().forward(big)
+    np.testing.assert_allclose(out, [[0.0, np.exp(-40.0) / (1 + np.exp(-40.0)), 0.5,
+                                      1 / (1 + np.exp(-40.0)), 1.0]], rtol=1e-14, atol=0)
+    assert out[0, 0] == 0.0 and out[0, -1] == 1.0
+
+
+def test_sigmoid_and_tanh_hand_values():
+    x = np.array([[0.0, np.log(3.0)]])
+    np.testing.assert_allclose(Sigmoid().forward(x), [[0.5, 0.75]], rtol=1e-15)
+    layer = Tanh()
+    np.testing.assert_allclose(layer.forward(x), [[0.0, 0.8]], rtol=1e-15)
+    # d tanh = 1 - tanh^2: 1 and 1 - 0.64
+    np.testing.assert_allclose(layer.backward(np.ones((1, 2))), [[1.0, 0.36]], rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layer_class", [Sigmoid, Tanh])
+def test_sigmoid_and_tanh_keep_dtype_and_inputs(layer_class, dtype, rng):
+    x = rng.standard_normal((3, 4)).astype(dtype)
+    x.flags.writeable = False
+    layer = layer_class()
+    out = layer.forward(x)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    copy = dout.copy()
+    dx = layer.backward(dout)
+    assert out.dtype == dtype and dx.dtype == dtype
+    np.testing.assert_array_equal(dout, copy)
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (2, 3, 4, 4)])
+@pytest.mark.parametrize("ratio", [0.2, 0.5])
+def test_dropout_gradient_with_a_fixed_mask(shape, ratio, rng):
+    report = check_layer(FixedMaskDropout(ratio, seed=3), rng.standard_normal(shape), rng=rng)
+    assert_gradients_ok(report)
+
+
+def test_dropout_is_inverted_dropout(rng):
+    x = rng.standard_normal((40, 50)) + 3.0
+    layer = Dropout(0.3, seed=1)
+    out = layer.forward(x)
+    kept = out != 0
+    np.testing.assert_array_equal(kept, layer.mask)
+    np.testing.assert_allclose(out[kept], x[kept] / 0.7, rtol=1e-15)
+    assert abs(kept.mean() - 0.7) < 0.03          # 2000 draws: sd 0.01
+    dout = rng.standard_normal(x.shape)
+    np.testing.assert_allclose(layer.backward(dout), dout * kept / 0.7, rtol=1e-15)
+    # the expected output equals x: average many masks of one input
+    layer = Dropout(0.5, seed=2)
+    x = np.full((1, 20000), 2.0)
+    assert layer.forward(x).mean() == pytest.approx(2.0, abs=0.05)
+
+
+def test_dropout_evaluation_mode_is_the_identity(rng):
+    layer = Dropout(0.5, seed=0)
+    layer.training = False
+    x = rng.standard_normal((4, 6))
+    out = layer.forward(x)
+    np.testing.assert_array_equal(out, x)
+    assert out is not x
+    dout = rng.standard_normal((4, 6))
+    np.testing.assert_array_equal(layer.backward(dout), dout)
+    np.testing.assert_array_equal(Dropout(0.0).forward(x), x)
+
+
+def test_dropout_is_seeded_by_its_own_generator(rng):
+    x = rng.standard_normal((5, 7))
+    a, b, c = Dropout(0.5, seed=4), Dropout(0.5, seed=4), Dropout(0.5, seed=5)
+    first = a.forward(x)
+    np.testing.assert_array_equal(first, b.forward(x))
+    assert not np.array_equal(first, c.forward(x))
+    assert not np.array_equal(first, a.forward(x))  # a new mask at every forward
+    np.random.seed(0)  # the global state plays no part
+    d = Dropout(0.5, seed=4)
+    np.random.seed(1)
+    np.testing.assert_array_equal(d.forward(x), first)
+    generator = np.random.default_rng(4)
+    np.testing.assert_array_equal(Dropout(0.5, seed=generator).forward(x), first)
+
+
+@pytest.mark.parametrize("ratio, error, match", [
+    (1.0, ValueError, r"ratio must be in \[0, 1\)"),
+    (-0.1, ValueError, "ratio must be >= 0"),
+    ("0.5", TypeError, "ratio must be a real number"),
+])
+def test_dropout_rejects_bad_ratios(ratio, error, match):
+    with pytest.raises(error, match=match):
+        Dropout(ratio)
+
+
+def test_dropout_rejects_a_bad_seed_and_dout():
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        Dropout(0.5, seed=-1)
+    layer = Dropout(0.5)
+    with pytest.raises(RuntimeError, match="before Dropout.forward"):
+        layer.backward(np.ones((2, 2)))
+    layer.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"dout must have the shape of Dropout's output \(2, 3\)"):
+        layer.backward(np.ones((3, 2)))

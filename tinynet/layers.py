@@ -20,10 +20,11 @@ training path of :func:`tinynet.train_one_iter` lives apart, in
 
 import numpy as np
 
-from ._checks import as_float_array, check_int, check_labels
+from ._checks import as_float_array, as_generator, check_int, check_labels, check_number
 from .im2col import col2im, conv_output_size, im2col, pad_images, window_slice
 
-__all__ = ["Convolution", "Relu", "FullyConnected", "MaxPool", "SoftmaxWithLoss"]
+__all__ = ["Convolution", "Relu", "FullyConnected", "MaxPool", "SoftmaxWithLoss",
+           "Sigmoid", "Tanh", "Dropout", "BatchNormalization"]
 
 _IMAGE_FIX = (
     "A single image of shape (H, W) becomes a batch with x[None, None]; "
@@ -374,3 +375,260 @@ class SoftmaxWithLoss:
         if dout != 1:
             dx *= dout.astype(dx.dtype)
         return dx
+
+
+class Sigmoid:
+    """Logistic sigmoid ``out = 1 / (1 + exp(-x))``; gradient ``out * (1 - out)``."""
+
+    def __init__(self):
+        self._out = None
+
+    def forward(self, x):
+        """Apply the sigmoid element-wise; any shape."""
+        return self._forward(as_float_array("x", x))
+
+    def _forward(self, x):
+        # exp(-|x|) never overflows: for x >= 0 use 1 / (1 + e^-x), for x < 0
+        # the same value written as e^x / (1 + e^x).
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1.0, e) / (1.0 + e)
+        self._out = out.astype(x.dtype, copy=False)
+        return self._out
+
+    def backward(self, dout):
+        """Return ``dout * out * (1 - out)``."""
+        dout = _check_dout(dout, None if self._out is None else self._out.shape, "Sigmoid")
+        return self._backward(dout)
+
+    def _backward(self, dout):
+        return dout * self._out * (1.0 - self._out)
+
+
+class Tanh:
+    """Hyperbolic tangent ``out = tanh(x)``; gradient ``1 - out ** 2``."""
+
+    def __init__(self):
+        self._out = None
+
+    def forward(self, x):
+        """Apply tanh element-wise; any shape."""
+        return self._forward(as_float_array("x", x))
+
+    def _forward(self, x):
+        self._out = np.tanh(x)
+        return self._out
+
+    def backward(self, dout):
+        """Return ``dout * (1 - out ** 2)``."""
+        dout = _check_dout(dout, None if self._out is None else self._out.shape, "Tanh")
+        return self._backward(dout)
+
+    def _backward(self, dout):
+        return dout * (1.0 - self._out * self._out)
+
+
+class Dropout:
+    """Inverted dropout: drop each unit with probability ``ratio`` while training.
+
+    In training mode ``out = x * mask / (1 - ratio)`` with ``mask`` drawn
+    fresh at every ``forward`` (each entry 1 with probability ``1 - ratio``);
+    dividing by ``1 - ratio`` keeps the expected output equal to ``x``, so
+    evaluation needs no rescaling: there ``out = x``.
+
+    Parameters
+    ----------
+    ratio : float in [0, 1), default 0.5
+        Probability of dropping a unit.
+    seed : int or numpy.random.Generator, default 0
+        Seeds the layer's own generator, which draws the masks.
+
+    Attributes
+    ----------
+    training : bool
+        True (the default) drops units; False passes ``x`` through unchanged.
+    mask : ndarray of bool or None
+        The mask of the last training-mode ``forward``.
+    """
+
+    def __init__(self, ratio=0.5, seed=0):
+        self.ratio = check_number("ratio", ratio, minimum=0.0)
+        if self.ratio >= 1.0:
+            raise ValueError(
+                f"ratio must be in [0, 1) (the probability of dropping a unit); got {ratio}. "
+                "A ratio of 1 would drop every unit."
+            )
+        self.rng = as_generator("seed", seed)
+        self.training = True
+        self.mask = None
+        self._shape = None
+        self._scale = None
+
+    def forward(self, x):
+        """Drop and rescale units in training mode; the identity in evaluation mode."""
+        return self._forward(as_float_array("x", x))
+
+    def _forward(self, x):
+        self._shape = x.shape
+        if not self.training or self.ratio == 0.0:
+            self.mask = None
+            return x.copy()
+        self.mask = self.rng.random(x.shape) >= self.ratio   # keep with probability 1 - ratio
+        self._scale = np.asarray(1.0 / (1.0 - self.ratio), dtype=x.dtype)
+        return x * self.mask * self._scale
+
+    def backward(self, dout):
+        """Pass the gradient through the kept units, scaled like the forward pass."""
+        dout = _check_dout(dout, self._shape, "Dropout")
+        return self._backward(dout)
+
+    def _backward(self, dout):
+        if self.mask is None:
+            return dout.copy()
+        return dout * self.mask * self._scale
+
+
+class BatchNormalization:
+    """Batch normalisation (Ioffe & Szegedy, 2015), with PyTorch's conventions.
+
+    Training mode, per feature (``x`` of shape (N, D)) or per channel (``x``
+    of shape (N, C, H, W), statistics over N, H and W)::
+
+        mu = mean(x),  var = mean((x - mu) ** 2)          (the biased batch variance)
+        x_hat = (x - mu) / sqrt(var + eps)
+        out = gamma * x_hat + beta
+        running_mean = (1 - momentum) * running_mean + momentum * mu
+        running_var  = (1 - momentum) * running_var  + momentum * var * M / (M - 1)
+
+    where M is the number of values per feature (N, or N * H * W): the running
+    variance uses the unbiased estimate. Evaluation mode normalises with the
+    running statistics instead: ``out = gamma * (x - running_mean) /
+    sqrt(running_var + eps) + beta``. Both equal
+    ``torch.nn.functional.batch_norm`` with the same arguments.
+
+    Parameters
+    ----------
+    gamma : ndarray of shape (D,) or (C,)
+        Scale (start at 1).
+    beta : ndarray of shape (D,) or (C,)
+        Shift (start at 0).
+    momentum : float in [0, 1], default 0.1
+        Weight of the new batch in the running statistics.
+    eps : float > 0, default 1e-5
+        Added to the variance before the square root, so a constant feature
+        does not divide by zero.
+    running_mean, running_var : ndarray of shape (D,) or (C,), optional
+        Starting running statistics (default 0 and 1); copied.
+
+    Attributes
+    ----------
+    training : bool
+        True (default): batch statistics, and the running ones are updated.
+    dgamma, dbeta : ndarray
+        Gradients from the last ``backward``.
+    """
+
+    def __init__(self, gamma, beta, momentum=0.1, eps=1e-5, running_mean=None, running_var=None):
+        self.gamma = as_float_array("gamma", gamma, ndim=1, shape_hint="(D,) or (C,)")
+        D = self.gamma.shape[0]
+        self.beta = as_float_array("beta", beta, ndim=1, shape_hint=f"({D},)")
+        if self.beta.shape != (D,):
+            raise ValueError(
+                f"beta must have the shape of gamma ({D},); got {self.beta.shape}."
+            )
+        self.momentum = check_number("momentum", momentum, minimum=0.0)
+        if self.momentum > 1:
+            raise ValueError(
+                f"momentum must be in [0, 1] (the weight of the new batch in the running "
+                f"statistics, PyTorch's convention); got {momentum}."
+            )
+        self.eps = check_number("eps", eps, minimum=0.0, allow_equal=False)
+        self.running_mean = self._statistic("running_mean", running_mean, 0.0, D)
+        self.running_var = self._statistic("running_var", running_var, 1.0, D)
+        if np.any(self.running_var < 0):
+            raise ValueError("running_var must be >= 0 (it is a variance).")
+        self.training = True
+        self.dgamma = None
+        self.dbeta = None
+        self._cache = None
+        self._x_shape = None
+
+    @staticmethod
+    def _statistic(name, value, default, D):
+        if value is None:
+            return np.full(D, default)
+        array = np.array(as_float_array(name, value, ndim=1, shape_hint=f"({D},)"), copy=True)
+        if array.shape != (D,):
+            raise ValueError(f"{name} must have shape ({D},) like gamma; got {array.shape}.")
+        return array
+
+    def forward(self, x):
+        """Normalise ``x`` of shape (N, D) or (N, C, H, W); same shape out."""
+        x = as_float_array("x", x)
+        D = self.gamma.shape[0]
+        if x.ndim not in (2, 4):
+            raise ValueError(
+                f"x must have shape (N, D) or (N, C, H, W); got shape {x.shape}."
+            )
+        if x.shape[1] != D:
+            raise ValueError(
+                f"x has {x.shape[1]} features/channels on axis 1 (x.shape = {x.shape}) but "
+                f"gamma has {D}. Give gamma and beta one entry per feature (axis 1 of x)."
+            )
+        if self.training and x.size // D < 2:
+            raise ValueError(
+                f"training mode needs more than one value per feature to estimate a "
+                f"variance; got x of shape {x.shape}. Use a batch of at least 2 samples, "
+                "or evaluation mode (layer.training = False)."
+            )
+        return self._forward(x)
+
+    def _forward(self, x):
+        self._x_shape = x.shape
+        if x.ndim == 4:
+            N, C, H, W = x.shape
+            x2 = x.transpose(0, 2, 3, 1).reshape(-1, C)       # (N*H*W, C)
+            out = self._forward_2d(x2)                         # (N*H*W, C)
+            return np.ascontiguousarray(out.reshape(N, H, W, C).transpose(0, 3, 1, 2))
+        return self._forward_2d(x)
+
+    def _forward_2d(self, x):
+        M = x.shape[0]
+        if self.training:
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = np.mean(xc * xc, axis=0)                     # biased: divides by M
+            m = self.momentum
+            self.running_mean = (1 - m) * self.running_mean + m * mu
+            self.running_var = (1 - m) * self.running_var + m * var * (M / (M - 1))  # unbiased
+        else:
+            xc = x - self.running_mean
+            var = self.running_var
+        std = np.sqrt(var + self.eps)
+        x_hat = xc / std
+        self._cache = (x_hat, std, self.training)
+        out = self.gamma * x_hat + self.beta
+        return out.astype(np.result_type(x.dtype, self.gamma.dtype), copy=False)
+
+    def backward(self, dout):
+        """Return dx in the input's shape; store dgamma and dbeta."""
+        dout = _check_dout(dout, self._x_shape, "BatchNormalization")
+        return self._backward(dout)
+
+    def _backward(self, dout):
+        if dout.ndim == 4:
+            N, C, H, W = dout.shape
+            d2 = dout.transpose(0, 2, 3, 1).reshape(-1, C)    # (N*H*W, C)
+            dx = self._backward_2d(d2)                         # (N*H*W, C)
+            return np.ascontiguousarray(dx.reshape(N, H, W, C).transpose(0, 3, 1, 2))
+        return self._backward_2d(dout)
+
+    def _backward_2d(self, dout):
+        x_hat, std, training = self._cache
+        self.dbeta = dout.sum(axis=0).astype(self.beta.dtype, copy=False)
+        self.dgamma = (dout * x_hat).sum(axis=0).astype(self.gamma.dtype, copy=False)
+        dx_hat = dout * self.gamma
+        if not training:  # the running statistics are constants
+            return dx_hat / std
+        # Through the batch mean and variance as well (the compact formula):
+        # dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / std
+        return (dx_hat - dx_hat.mean(axis=0) - x_hat * np.mean(dx_hat * x_hat, axis=0)) / std

@@ -608,3 +608,237 @@ def test_dropout_rejects_a_bad_seed_and_dout():
     layer.forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"dout must have the shape of Dropout's output \(2, 3\)"):
         layer.backward(np.ones((3, 2)))
+
+
+# -- 7. Batch normalisation against PyTorch -----------------------------------
+#
+# The numbers below were made once with torch.nn.functional.batch_norm
+# (float64) by tools/reference_batchnorm.py; PyTorch is not needed to run
+# these tests. Per case: two training-mode calls on x1 then x2 (running
+# statistics updated in place), autograd's gradients of sum(out2 * dout),
+# then an evaluation-mode call on x1 and its gradients.
+
+from tinynet.layers import BatchNormalization  # noqa: E402
+
+# made with torch 2.13.0+cpu, float64, by tools/reference_batchnorm.py
+TORCH_BN_2D = dict(
+    momentum=0.1, eps=1e-05,
+    x1=np.array([[2.191, 3.143, 2.161], [-1.106, 3.311, 2.393], [0.426, 2.662, 2.229], [2.088, 1.557, 2.593], [0.027, 1.174, 0.536]]),
+    x2=np.array([[-0.401, -0.68, -0.846], [-1.091, -0.829, -0.696], [-0.838, -0.053, -0.197], [-2.056, -1.645, -0.787], [-0.911, -0.593, -0.591]]),
+    gamma=np.array([1.635, 0.666, 0.887]),
+    beta=np.array([1.021, 0.323, 0.332]),
+    running_mean=np.array([-0.103, -0.33, 0.033]),
+    running_var=np.array([1.141, 1.353, 1.093]),
+    dout=np.array([[-0.072, -0.945, -0.098], [0.095, 0.036, -0.506], [0.594, 0.891, 0.321], [-0.818, 0.732, -0.501], [0.879, -1.072, 0.914]]),
+    out1=np.array([[2.923272783614958, 0.9252163221055875, 0.546539203426755], [-1.3554783199315812, 1.0559975295949084, 0.8252239469598298], [0.6327069062234987, 0.5507772697105674, 0.6282226627381736], [2.7896023669739836, -0.3094205533590734, 1.0654694155228257], [0.11489626311914045, -0.6075705680519896, -1.4054552286475857]]),
+    out2=np.array([[2.9871742954811547, 0.4266107725627164, -0.5264565462142923], [0.9266331899495678, 0.2336357086646573, 0.05201821538563522], [1.682164928644483, 1.2386602025230058, 1.9764109223080604], [-1.9551380663373623, -0.8231941714750495, -0.29892313998498776], [1.4641656522621556, 0.5392874877246705, 0.45695054850558436]]),
+    running_mean_after=np.array([-0.12410200000000002, -0.13005400000000006, 0.14280600000000002]),
+    running_var_after=np.array([1.1402405730000003, 1.211325387, 0.953280992]),
+    dx_train=np.array([[-1.966908422840992, -1.1096212294491643, 0.5181824320812802], [-0.056596172541357, 0.12077014884315221, -1.7266895630041392], [0.9159760197724183, 1.4371392666488094, -0.7709580515383698], [-0.808883864731369, 0.8023801940950125, -1.3000785472070806], [1.9164124403412983, -1.2506683801378098, 3.2795437296683096]]),
+    dgamma_train=np.array([1.8753676562616428, -0.5347603220306668, 1.334783230069154]),
+    dbeta_train=np.array([0.678, -0.358, 0.13000000000000006]),
+    out_eval=np.array([[4.565767355815358, 2.303592806712585, 2.1654699057284477], [-0.48243266825409375, 2.4052530883723784, 2.3762350839665154], [1.8632884226996218, 2.012529738389009, 2.227245906246502], [4.408058953486225, 1.3438713381861995, 2.557929203137264], [1.252359757366376, 1.1121101008308365, 0.6892051874661164]]),
+    dx_eval=np.array([[-0.11024276667667592, -0.5718390843363392, -0.08903011839366674], [0.14545920603172516, 0.02178434606995578, -0.45968612150199356], [0.9095028250825763, 0.5391625652314056, 0.29161906126905124], [-1.2524803214100124, 0.4429483700891009, -0.45514376852272487], [1.3458804431777518, -0.6486894163053499, 0.8303421246103204]]),
+    dgamma_eval=np.array([-1.5076324325663342, -0.5855500041978057, -1.5720338858749223]),
+    dbeta_eval=np.array([0.678, -0.358, 0.13000000000000006]),
+)
+TORCH_BN_4D = dict(
+    momentum=0.3, eps=0.001,
+    x1=np.array([[[[1.878, 0.455, 0.674], [-3.383, 5.099, 3.788]], [[0.849, 3.048, 2.062], [0.392, 3.455, 0.879]], [[0.842, -0.084, 2.41], [1.302, 2.591, 0.286]]], [[[1.754, -0.285, 3.183], [1.876, 2.161, 2.321]], [[-0.522, 3.066, 5.613], [-1.777, -1.959, -1.51]], [[3.183, 1.757, 3.657], [2.945, 1.921, 2.068]]]]),
+    x2=np.array([[[[-0.785, -0.266, -1.265], [-0.911, -0.579, 0.201]], [[-1.082, -1.24, -0.982], [-0.215, -0.818, -0.038]], [[-1.636, -0.136, -0.183], [-1.409, -0.623, -0.092]]], [[[-0.656, -0.2, 0.487], [-0.563, -0.84, -1.086]], [[-0.376, -0.798, -0.789], [-0.753, -0.375, -1.233]], [[-1.465, -1.917, -0.101], [-0.663, 0.055, -0.704]]]]),
+    gamma=np.array([0.777, 1.143, 0.977]),
+    beta=np.array([-0.627, -0.443, 0.883]),
+    running_mean=np.array([0.071, 0.083, -0.055]),
+    running_var=np.array([1.427, 1.285, 0.513]),
+    dout=np.array([[[[-0.759, -0.134, -0.906], [0.19, 1.129, -0.836]], [[1.429, -0.668, 0.153], [-0.836, -0.222, 0.047]], [[-0.435, -0.703, -0.678], [-0.821, -1.57, -0.263]]], [[[0.401, 0.908, 0.647], [2.457, 0.319, -0.456]], [[1.872, -1.047, 0.968], [-0.955, 0.354, -1.968]], [[0.899, -0.158, -0.968], [1.678, 0.765, 0.046]]]]),
+    out1=np.array([[[[-0.5323996346967528, -1.0681859822649948, -0.9857283504185823], [-2.5132653933450464, 0.680367635519205, 0.18675140104136545]], [[-0.5855940632759356, 0.5185057435683691, 0.023443256279381132], [-0.8150500031248883, 0.7228570948124037, -0.5705313101129845]], [[-0.058536181063341144, -0.8775709426083423, 1.3283390955053005], [0.3483277393585818, 1.4884312033234919, -0.5503108327037523]]], [[[-0.5790879741896987, -1.346809943755156, -0.0410425134201851], [-0.53315267243051, -0.4258447953701101, -0.3656017766695347]], [[-1.2739618828227939, 0.5275433954661396, 1.8063711390006754], [-1.9040870568062418, -1.9954677593281445, -1.7700285536559786]], [[2.0120473791708355, 0.7507692258628749, 2.4312941145621214], [1.801539524691667, 0.8958250583611258, 1.0258446155394358]]]]),
+    out2=np.array([[[[-1.0142558020634636, -0.1986220059013902, -1.7685991973578665], [-1.2122709433282446, -0.6905167615829488, 0.5352912557704562]], [[-1.519802174899823, -1.9962588665241083, -1.2182473067831863], [1.0946785316714154, -0.7236973230719024, 1.6284306482378619]], [[-0.43128613075598204, 1.7677425319701452, 1.6988396338713934], [-0.09849979313009495, 1.053791226138396, 1.832247372743445]]], [[[-0.8115260145780928, -0.09489978904840977, 0.9847541954667047], [-0.665371981739802, -1.1006909827742806, -1.4872919728626623]], [[0.6091751940036306, -0.6633863494485753, -0.636246411318078], [-0.5276866587960889, 0.612190742684797, -1.975150025755944]], [[-0.1805968632052038, -0.8432375002400101, 1.8190532007670883], [0.9951504617990324, 2.0477521816906057, 0.9350436783511851]]]]),
+    running_mean_after=np.array([0.2148325, 0.0611249999999999, 0.15156499999999992]),
+    running_var_after=np.array([1.7542851388636367, 1.863340161363636, 0.6756860918181817]),
+    dx_train=np.array([[[[-1.4363790245194046, -0.7576105334477352, -1.3867497792231118], [0.1286905438298544, 1.4102606980517647, -2.133883805355654]], [[5.302707335909128, -0.6783761786898644, 1.2380810986099136], [-3.407046088467877, -0.24827889384220334, -1.1280280356297285]], [[-0.5064589948111768, -0.6676373385591925, -0.6382472572032964], [-1.0372762010507415, -2.0139059699866446, -0.015791964024640684]]], [[[0.31119365701796303, 0.8413543036977328, 0.029504192418328246], [3.48792252802944, 0.2899079758621638, -0.7842107563613409]], [[5.10808539354144, -2.77946377983064, 3.2773560619077995], [-2.5995870552222544, 0.5283146343295895, -4.613764492615303]], [[1.4756259805217247, -0.14377960338010334, -1.0507257241698749], [2.741545033640978, 1.513983727674919, 0.3426683113480482]]]]),
+    dgamma_train=np.array([2.207321446113818, 3.269838187506741, -0.8426728853631713]),
+    dbeta_train=np.array([2.96, -0.8729999999999996, -2.2079999999999997]),
+    out_eval=np.array([[[[0.34840094205552347, -0.48614851886468446, -0.35771118088750553], [-2.7370275287113173, 2.237426812486999, 1.4685622002126544]], [[0.2165397464139772, 2.0573493956151014, 1.2319568016577076], [-0.16602051265146783, 2.398054046467697, 0.24165311134168696]], [[1.703018664223166, 0.6032231974947243, 3.565307316307612], [2.2493533453193684, 3.780278136478074, 1.042666310550365]]], [[[0.27567843105474643, -0.920137697417709, 1.1137467231524112], [0.34722799832970447, 0.5143724792589099, 0.6082079773244289]], [[-0.931141030782358, 2.072417414571727, 4.204542096934285], [-1.9817167969248821, -2.1340712108196547, -1.7582078490682655]], [[4.483387117367099, 2.7897496059688724, 5.046349375714056], [4.2007183041042815, 2.984529796620562, 3.159119357753479]]]]),
+    dx_eval=np.array([[[[-0.4451321439483049, -0.07858722962987202, -0.5313435077960004], [0.1114296539528036, 0.6621267332248172, -0.4902904773923359]], [[1.196233282723241, -0.5591909257236704, 0.1280781611313197], [-0.6998257693188448, -0.1858389004650521, 0.039344271720078594]], [[-0.5166425788627129, -0.8349419148057177, -0.8052498125722285], [-0.9750886373477868, -1.8646640202631248, -0.3123609154963069]]], [[[0.23517521702670655, 0.5325164515218194, 0.37944729530244176], [1.4409613671686234, 0.18708452426812816, -0.2674311694867286]], [[1.5670739714890882, -0.87645643597707, 0.8103245750007677], [-0.7994421168654268, 0.29633770614697497, -1.6474367392577591]], [[1.0677279963162734, -0.18765408611565207, -1.1496781984807036], [1.9929339019117982, 0.908578328344771, 0.05463346810962021]]]]),
+    dgamma_eval=np.array([4.497494059785996, 2.7200089458030092, -1.5417215081349482]),
+    dbeta_eval=np.array([2.96, -0.8729999999999996, -2.2079999999999997]),
+)
+
+TORCH_CASES = {"(N, D)": TORCH_BN_2D, "(N, C, H, W)": TORCH_BN_4D}
+EXACT = dict(rtol=1e-12, atol=1e-12)
+
+
+def run_like_torch(case, **overrides):
+    """Our layer through the same steps as the PyTorch reference."""
+    settings = {"momentum": case["momentum"], "eps": case["eps"], **overrides}
+    layer = BatchNormalization(case["gamma"], case["beta"], running_mean=case["running_mean"],
+                               running_var=case["running_var"], **settings)
+    got = {"out1": layer.forward(case["x1"]), "out2": layer.forward(case["x2"])}
+    got["dx_train"] = layer.backward(case["dout"])
+    got.update(dgamma_train=layer.dgamma, dbeta_train=layer.dbeta,
+               running_mean_after=layer.running_mean, running_var_after=layer.running_var)
+    layer.training = False
+    got["out_eval"] = layer.forward(case["x1"])
+    got["dx_eval"] = layer.backward(case["dout"])
+    got.update(dgamma_eval=layer.dgamma, dbeta_eval=layer.dbeta)
+    return got
+
+
+def batchnorm_by_formula(case, unbiased_running=True, momentum=None):
+    """Two training steps written out with numpy alone (no layer code).
+
+    Returns (out2, running_mean, running_var) for the near-miss checks.
+    """
+    m = case["momentum"] if momentum is None else momentum
+    x1, x2 = case["x1"], case["x2"]
+    axes = (0,) if x1.ndim == 2 else (0, 2, 3)
+    shape = (1, -1) if x1.ndim == 2 else (1, -1, 1, 1)
+    mean, var = case["running_mean"].copy(), case["running_var"].copy()
+    for x in (x1, x2):
+        M = x.size // x.shape[1]
+        mu, v = x.mean(axis=axes), x.var(axis=axes)           # biased: divides by M
+        out = (case["gamma"].reshape(shape) * (x - mu.reshape(shape))
+               / np.sqrt(v.reshape(shape) + case["eps"]) + case["beta"].reshape(shape))
+        mean = (1 - m) * mean + m * mu
+        var = (1 - m) * var + m * (v * M / (M - 1) if unbiased_running else v)
+    return out, mean, var
+
+
+@pytest.mark.parametrize("layout", list(TORCH_CASES))
+def test_batchnorm_equals_pytorch(layout):
+    case = TORCH_CASES[layout]
+    got = run_like_torch(case)
+    for key, value in got.items():
+        np.testing.assert_allclose(value, case[key], err_msg=f"{layout}: {key}", **EXACT)
+
+
+@pytest.mark.parametrize("layout", list(TORCH_CASES))
+def test_batchnorm_formula_of_this_test_equals_pytorch(layout):
+    case = TORCH_CASES[layout]
+    out2, mean, var = batchnorm_by_formula(case)
+    np.testing.assert_allclose(out2, case["out2"], **EXACT)
+    np.testing.assert_allclose(mean, case["running_mean_after"], **EXACT)
+    np.testing.assert_allclose(var, case["running_var_after"], **EXACT)
+
+
+@pytest.mark.parametrize("layout", list(TORCH_CASES))
+def test_batchnorm_near_misses_fail_against_pytorch(layout):
+    case = TORCH_CASES[layout]
+    # the biased variance in the running estimate
+    _, _, var = batchnorm_by_formula(case, unbiased_running=False)
+    assert not np.allclose(var, case["running_var_after"], **EXACT)
+    # momentum meaning reversed: running = momentum * running + (1 - momentum) * batch
+    reversed_ = run_like_torch(case, momentum=1 - case["momentum"])
+    assert not np.allclose(reversed_["running_mean_after"], case["running_mean_after"], **EXACT)
+    assert not np.allclose(reversed_["running_var_after"], case["running_var_after"], **EXACT)
+    assert not np.allclose(reversed_["out_eval"], case["out_eval"], **EXACT)
+    # another eps changes every output a little
+    other_eps = run_like_torch(case, eps=case["eps"] * 1.5)
+    for key in ("out2", "dx_train", "out_eval", "dx_eval"):
+        assert not np.allclose(other_eps[key], case[key], **EXACT), key
+    # momentum slightly off
+    close = run_like_torch(case, momentum=case["momentum"] + 1e-6)
+    assert not np.allclose(close["running_var_after"], case["running_var_after"], **EXACT)
+
+
+def test_batchnorm_unbiased_running_variance_by_hand():
+    # one feature, values 1, 2, 3: batch variance 2/3 normalises, 1 goes to the running one
+    layer = BatchNormalization(np.ones(1), np.zeros(1), momentum=1.0, eps=1e-12)
+    out = layer.forward(np.array([[1.0], [2.0], [3.0]]))
+    np.testing.assert_allclose(out[:, 0], np.array([-1, 0, 1]) / np.sqrt(2 / 3), rtol=1e-10)
+    np.testing.assert_allclose(layer.running_mean, [2.0], rtol=1e-15)
+    np.testing.assert_allclose(layer.running_var, [1.0], rtol=1e-15)
+    layer = BatchNormalization(np.ones(1), np.zeros(1))  # momentum 0.1 from 0 and 1
+    layer.forward(np.array([[1.0], [2.0], [3.0]]))
+    np.testing.assert_allclose(layer.running_mean, [0.2], rtol=1e-15)
+    np.testing.assert_allclose(layer.running_var, [0.9 + 0.1 * 1.0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["training", "evaluation"])
+@pytest.mark.parametrize("shape", [(6, 4), (2, 3, 2, 3), (3, 2, 1, 1)])
+def test_batchnorm_gradients(shape, training, rng):
+    C = shape[1]
+    layer = BatchNormalization(1 + 0.3 * rng.standard_normal(C), rng.standard_normal(C),
+                               running_mean=rng.standard_normal(C),
+                               running_var=0.5 + rng.random(C))
+    layer.training = training
+    report = check_layer(layer, 2 * rng.standard_normal(shape) + 1, params=("gamma", "beta"),
+                         rng=rng)
+    assert set(report.errors) == {"x", "gamma", "beta"}
+    assert_gradients_ok(report)
+
+
+def test_batchnorm_normalises_each_feature_and_each_channel(rng):
+    x = 3 * rng.standard_normal((50, 4)) + np.array([1.0, -2.0, 5.0, 0.0])
+    out = BatchNormalization(np.ones(4), np.zeros(4), eps=1e-12).forward(x)
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=0), 1, rtol=1e-9)
+    images = rng.standard_normal((4, 3, 5, 2)) * np.array([1.0, 2.0, 3.0])[:, None, None]
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    out = BatchNormalization(gamma, beta).forward(images)
+    # per channel: the same as (N*H*W, C) rows through the (N, D) layer
+    rows = images.transpose(0, 2, 3, 1).reshape(-1, 3)
+    expected = BatchNormalization(gamma, beta).forward(rows).reshape(4, 5, 2, 3).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(out, expected, rtol=1e-14, atol=1e-14)
+
+
+def test_batchnorm_evaluation_mode_uses_only_the_running_statistics(rng):
+    layer = BatchNormalization(np.array([2.0]), np.array([0.5]),
+                               running_mean=np.array([1.0]), running_var=np.array([4.0]), eps=1e-12)
+    layer.training = False
+    # a single sample works in evaluation mode: (3 - 1) / 2 * 2 + 0.5
+    np.testing.assert_allclose(layer.forward(np.array([[3.0]])), [[2.5]], rtol=1e-12)
+    np.testing.assert_array_equal(layer.running_mean, [1.0])  # unchanged
+    np.testing.assert_allclose(layer.backward(np.array([[1.0]])), [[1.0]], rtol=1e-12)
+
+
+def test_batchnorm_does_not_modify_its_arguments(rng):
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    mean, var = rng.standard_normal(3), 1 + rng.random(3)
+    x, dout = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    given = [gamma, beta, mean, var, x, dout]
+    copies = [a.copy() for a in given]
+    for a in given:
+        a.flags.writeable = False
+    layer = BatchNormalization(gamma, beta, running_mean=mean, running_var=var)
+    layer.forward(x)
+    dx = layer.backward(dout).copy()
+    np.testing.assert_array_equal(layer.backward(dout), dx)
+    for a, copy in zip(given, copies):
+        np.testing.assert_array_equal(a, copy)
+    assert not np.array_equal(layer.running_mean, mean)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batchnorm_keeps_the_float_dtype(dtype, rng):
+    layer = BatchNormalization(np.ones(3, dtype), np.zeros(3, dtype))
+    out = layer.forward(rng.standard_normal((5, 3)).astype(dtype))
+    dx = layer.backward(np.ones((5, 3), dtype))
+    assert out.dtype == dtype and dx.dtype == dtype and layer.dgamma.dtype == dtype
+
+
+@pytest.mark.parametrize("kwargs, x, error, match", [
+    ({"beta": np.zeros(2)}, None, ValueError, r"beta must have the shape of gamma \(3,\)"),
+    ({"gamma": np.ones((3, 1))}, None, ValueError, "gamma must be a 1-D array"),
+    ({"momentum": 1.5}, None, ValueError, r"momentum must be in \[0, 1\]"),
+    ({"eps": 0.0}, None, ValueError, "eps must be > 0"),
+    ({"running_var": -np.ones(3)}, None, ValueError, "running_var must be >= 0"),
+    ({"running_mean": np.zeros(4)}, None, ValueError, r"running_mean must have shape \(3,\)"),
+    ({}, np.ones((4, 2)), ValueError, "x has 2 features/channels on axis 1"),
+    ({}, np.ones((4, 3, 2)), ValueError, r"x must have shape \(N, D\) or \(N, C, H, W\)"),
+    ({}, np.ones((1, 3)), ValueError, "training mode needs more than one value per feature"),
+])
+def test_batchnorm_rejects_bad_arguments(kwargs, x, error, match):
+    arguments = {"gamma": np.ones(3), "beta": np.zeros(3), **kwargs}
+    with pytest.raises(error, match=match):
+        layer = BatchNormalization(**arguments)
+        layer.forward(x)
+
+
+def test_batchnorm_backward_needs_forward_and_the_output_shape():
+    layer = BatchNormalization(np.ones(3), np.zeros(3))
+    with pytest.raises(RuntimeError, match="before BatchNormalization.forward"):
+        layer.backward(np.ones((2, 3)))
+    layer.forward(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(ValueError, match=r"BatchNormalization's output \(2, 3\)"):
+        layer.backward(np.ones((3, 3)))

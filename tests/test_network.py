@@ -286,3 +286,71 @@ def test_train_network_rejects_bad_arguments(kwargs, error, match, rng):
                  "t_train": np.array([0, 1, 0, 1, 0, 1]), "optimizer": SGD(0.1), **kwargs}
     with pytest.raises(error, match=match):
         train_network(**arguments)
+
+
+# -- the weight-scale study of notebook 11 -------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_study():
+    from tinynet.network import weight_scale_study
+
+    return {bn: weight_scale_study([1.0, 0.1, 0.001], seeds=[0, 1], batchnorm=bn, epochs=6,
+                                   hidden_sizes=(100, 100, 100))
+            for bn in (False, True)}
+
+
+def test_weight_scale_study_shapes_and_lessons(small_study):
+    from tinynet.network import describe_weight_scale_study
+
+    plain, normalised = small_study[False], small_study[True]
+    assert plain["train_accuracy"].shape == (3, 2, 7)
+    assert plain["diverged"].shape == (3, 2)
+    assert list(plain["epoch"]) == list(range(7))
+    # too large weights blow up without batch norm; too small ones do not learn in 6 epochs
+    assert plain["diverged"][0].all() and np.isnan(plain["train_accuracy"][0, :, -1]).all()
+    rows = describe_weight_scale_study(plain)
+    assert rows[0]["diverged"] == 2 and rows[0]["train_mean"] == 0.1
+    assert rows[2]["train_mean"] < 0.2 and rows[2]["reached"] == 0
+    # batch norm learns at every scale
+    rows = describe_weight_scale_study(normalised, level=0.8)
+    assert not normalised["diverged"].any()
+    assert all(row["train_mean"] > 0.8 and row["reached"] == 2 for row in rows), rows
+    assert all(0 < row["epochs_to_level"] <= 6 for row in rows)
+
+
+def test_weight_scale_study_is_reproducible(small_study):
+    from tinynet.network import weight_scale_study
+
+    again = weight_scale_study([0.1], seeds=[1], batchnorm=True, epochs=6,
+                               hidden_sizes=(100, 100, 100))
+    np.testing.assert_array_equal(again["train_accuracy"][0, 0],
+                                  small_study[True]["train_accuracy"][1, 1])
+
+
+def test_epochs_to_level_and_bands():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from tinynet.network import _epochs_to, plot_seed_band
+
+    curves = np.array([[0.1, 0.5, 0.95, 0.97], [0.1, 0.92, 0.93, 0.99], [0.1, 0.2, np.nan, np.nan]])
+    np.testing.assert_array_equal(_epochs_to(curves, 0.9), [2, 1, np.nan])
+    ax = Figure().subplots()
+    assert plot_seed_band(np.arange(4), curves, ax=ax, label="x") is ax
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata()[:2], [0.1, (0.5 + 0.92 + 0.2) / 3])
+    assert np.isnan(line.get_ydata()[2])  # a seed has stopped: no mean
+
+
+def test_weight_scale_experiment_draws_one_panel():
+    from matplotlib.figure import Figure
+
+    from tinynet.network import weight_scale_experiment
+
+    ax = Figure().subplots()
+    row = weight_scale_experiment(weight_std=1.0, batchnorm=False, seeds=[0], epochs=2, ax=ax)
+    assert row["diverged"] == 1
+    assert "diverged in 1 of 1 seeds" in [t.get_text() for t in ax.texts]
+    assert ax.get_title() == "weight std 1, without batch norm"

@@ -25,7 +25,8 @@ from .layers import (BatchNormalization, Dropout, FullyConnected, Relu, Sigmoid,
                      SoftmaxWithLoss, Tanh)
 from .training import History, _progress_bar, minibatches
 
-__all__ = ["Network", "build_mlp", "train_network", "ACTIVATIONS"]
+__all__ = ["Network", "build_mlp", "train_network", "ACTIVATIONS", "weight_scale_study",
+           "weight_scale_experiment", "describe_weight_scale_study", "plot_seed_band"]
 
 # (attribute of the parameter, attribute of its gradient, name prefix)
 _WEIGHTED = (("W", "dW", "W"), ("b", "db", "b"))
@@ -470,3 +471,171 @@ def train_network(network, x_train, t_train, x_val=None, t_val=None, *, optimize
             if bar is not None:
                 bar.close()
     return history
+
+
+# ---------------------------------------------------------------------------
+# Experiments of notebook 11: batch normalisation across weight scales
+# ---------------------------------------------------------------------------
+
+def weight_scale_study(weight_stds, seeds=range(5), batchnorm=False, *, learning_rate=0.1,
+                       hidden_sizes=(100, 100, 100, 100, 100), epochs=20, batch_size=100,
+                       data=None):
+    """Train MLPs on the digits for each weight scale and seed; collect the curves.
+
+    The book's experiment (section 6.3.2): a 5-hidden-layer ReLU MLP whose
+    weights are all drawn with one standard deviation, trained by SGD with
+    and without batch normalisation. Seed ``s`` sets both the weights and the
+    shuffling.
+
+    Parameters
+    ----------
+    weight_stds : sequence of float
+    seeds : iterable of int
+    batchnorm : bool
+    learning_rate : float
+        Plain SGD (:class:`tinynet.optim.SGD`).
+    hidden_sizes, epochs, batch_size : as in :func:`build_mlp` / :func:`train_network`
+    data : tinynet.datasets.Split, optional
+        Default :func:`tinynet.datasets.load_digits_split` (seed 0).
+
+    Returns
+    -------
+    dict
+        ``weight_stds``, ``seeds``, ``batchnorm``, ``epoch`` (0..epochs);
+        ``train_accuracy`` and ``val_accuracy``: arrays of shape
+        (n_stds, n_seeds, epochs + 1), NaN after a run diverged;
+        ``diverged``: bool array (n_stds, n_seeds).
+    """
+    from .datasets import load_digits_split
+    from .optim import SGD
+
+    weight_stds = [check_number("weight_stds", w, minimum=0.0) for w in weight_stds]
+    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
+    if not weight_stds or not seeds:
+        raise ValueError("weight_stds and seeds must each hold at least one value.")
+    epochs = check_int("epochs", epochs, minimum=1)
+    data = load_digits_split() if data is None else data
+    shape = (len(weight_stds), len(seeds), epochs + 1)
+    result = {"weight_stds": weight_stds, "seeds": seeds, "batchnorm": bool(batchnorm),
+              "epoch": np.arange(epochs + 1), "train_accuracy": np.full(shape, np.nan),
+              "val_accuracy": np.full(shape, np.nan),
+              "diverged": np.zeros(shape[:2], dtype=bool)}
+    input_size = int(np.prod(data.x_train.shape[1:]))
+    n_classes = int(np.max(data.t_train)) + 1
+    for i, weight_std in enumerate(weight_stds):
+        for j, seed in enumerate(seeds):
+            net = build_mlp(input_size, hidden_sizes, n_classes, weight_std=weight_std,
+                            batchnorm=batchnorm, seed=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # divergence is recorded
+                history = train_network(net, data.x_train, data.t_train, data.x_val, data.t_val,
+                                        optimizer=SGD(learning_rate), epochs=epochs,
+                                        batch_size=batch_size, seed=seed)
+            n = len(history.epoch)
+            result["train_accuracy"][i, j, :n] = history.train_accuracy
+            result["val_accuracy"][i, j, :n] = history.val_accuracy
+            result["diverged"][i, j] = history.diverged
+    return result
+
+
+def _epochs_to(curves, level):
+    """First epoch at which each curve reaches ``level`` (NaN if never)."""
+    reached = np.nan_to_num(curves, nan=-1.0) >= level
+    first = np.argmax(reached, axis=-1).astype(float)
+    first[~reached.any(axis=-1)] = np.nan
+    return first
+
+
+def describe_weight_scale_study(study, level=0.9):
+    """Per weight scale: final accuracies (mean ± sd over seeds), epochs to ``level``.
+
+    Returns
+    -------
+    list of dict
+        One per weight scale: ``weight_std``, ``batchnorm``, ``seeds``,
+        ``diverged`` (count), ``train_mean``, ``train_sd``, ``val_mean``,
+        ``val_sd`` (last epoch; a diverged run counts as chance, 0.1),
+        ``reached`` (how many seeds reached ``level`` training accuracy) and
+        ``epochs_to_level`` (their mean epoch, NaN if none did).
+    """
+    rows = []
+    for i, weight_std in enumerate(study["weight_stds"]):
+        train_last = np.where(study["diverged"][i], 0.1, study["train_accuracy"][i, :, -1])
+        val_last = np.where(study["diverged"][i], 0.1, study["val_accuracy"][i, :, -1])
+        first = _epochs_to(study["train_accuracy"][i], level)
+        reached = np.isfinite(first)
+        rows.append({
+            "weight_std": weight_std, "batchnorm": study["batchnorm"],
+            "seeds": len(study["seeds"]), "diverged": int(study["diverged"][i].sum()),
+            "train_mean": float(train_last.mean()), "train_sd": float(train_last.std()),
+            "val_mean": float(val_last.mean()), "val_sd": float(val_last.std()),
+            "reached": int(reached.sum()),
+            "epochs_to_level": float(first[reached].mean()) if reached.any() else float("nan"),
+        })
+    return rows
+
+
+def plot_seed_band(epochs, curves, ax=None, label=None, color=None, title=None):
+    """Mean over seeds as a line, the range (min to max) as a shaded band.
+
+    Parameters
+    ----------
+    epochs : ndarray of shape (E,)
+    curves : ndarray of shape (n_seeds, E)
+        One curve per seed; NaN where a run has stopped (diverged). The mean
+        is drawn where every seed has a value; the band where any has.
+    ax : Axes, optional
+    label, color, title : optional
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(4.5, 3.4), layout="constrained")
+    curves = np.atleast_2d(np.asarray(curves, dtype=float))
+    some = np.isfinite(curves).any(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
+    mean = curves.mean(axis=0)  # NaN once any seed has stopped
+    (line,) = ax.plot(epochs, mean, color=color, label=label, lw=1.8)
+    ax.fill_between(epochs[some], low[some], high[some], color=line.get_color(), alpha=0.25,
+                    lw=0)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def weight_scale_experiment(weight_std=0.01, batchnorm=True, seeds=range(3), epochs=20,
+                            learning_rate=0.1, ax=None, data=None):
+    """One panel of the study: accuracy over epochs for one weight scale, banded over seeds.
+
+    Trains only the setting asked for (``batchnorm`` on or off), a few seeds,
+    so that a slider retrains in about a second. Draws the mean training and
+    validation accuracy with their min-max band over the seeds on ``ax``.
+
+    Returns
+    -------
+    dict
+        The row of :func:`describe_weight_scale_study` for this setting.
+    """
+    study = weight_scale_study([weight_std], seeds, batchnorm, learning_rate=learning_rate,
+                               epochs=epochs, data=data)
+    row = describe_weight_scale_study(study)[0]
+    if ax is not None:
+        color = "C0" if batchnorm else "C1"
+        name = "with batch norm" if batchnorm else "without batch norm"
+        plot_seed_band(study["epoch"], study["train_accuracy"][0], ax=ax, color=color,
+                       label=f"train, {name}")
+        plot_seed_band(study["epoch"], study["val_accuracy"][0], ax=ax, color="0.4",
+                       label="validation")
+        ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02),
+               title=f"weight std {weight_std:.3g}, {name}")
+        if row["diverged"]:
+            ax.text(0.5, 0.5, f"diverged in {row['diverged']} of {row['seeds']} seeds",
+                    transform=ax.transAxes, ha="center", color="C3")
+        ax.legend(loc="lower right", fontsize="small")
+    return row

@@ -369,3 +369,19 @@ def test_scorer_bad_settings(split):
 def test_search_result_is_a_plain_record():
     result = SearchResult(ranges={"a": (1.0, 2.0)}, settings=[{"a": 1.5}], scores=np.array([0.3]))
     assert result.best_settings == {"a": 1.5} and result.narrowed(1) == {"a": (1.0, 2.0)}
+
+
+def test_plot_seed_spread_shows_mean_and_std():
+    from tinynet.plotting import new_figure
+    from tinynet.search import plot_seed_spread
+
+    values = np.array([1e-3, 1e-2, 1e-1])
+    scores = np.array([[0.1, 0.3], [0.5, 0.7], [0.9, np.nan]])  # a diverged run is left out
+    fig, ax = new_figure()
+    assert plot_seed_spread(values, scores, ax=ax, title="slice") is ax
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_ydata(), [0.2, 0.6, 0.9])
+    assert ax.get_xscale() == "log" and ax.get_title() == "slice"
+    assert ax.get_legend_handles_labels()[1] == ["mean ± std over 2 seeds"]
+    with pytest.raises(ValueError, match=r"scores must have shape \(n_values, n_seeds\) = \(3"):
+        plot_seed_spread(values, scores[:2], ax=ax)

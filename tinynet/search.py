@@ -29,6 +29,7 @@ __all__ = [
     "digits_scorer",
     "scores_over_seeds",
     "plot_search",
+    "plot_seed_spread",
 ]
 
 
@@ -432,4 +433,46 @@ def plot_search(result, ax=None, x="learning_rate", y="weight_decay", highlight=
         ax.figure.colorbar(dots, ax=ax, label="validation accuracy")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small", loc="lower left")
+    return ax
+
+
+def plot_seed_spread(values, scores, ax=None, xlabel="learning rate", label=None, title=None,
+                     color=None):
+    """Mean and standard deviation over seeds of the score at each value, on a log axis.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        The setting that varies (positive: the axis is logarithmic).
+    scores : array-like of shape (n_values, n_seeds)
+        One row per value, one column per seed (NaN for a diverged run is
+        left out of that value's mean).
+    ax : Axes, optional
+    xlabel, label, title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    values = np.asarray(values, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or scores.shape[0] != values.shape[0]:
+        raise ValueError(
+            f"scores must have shape (n_values, n_seeds) = ({values.shape[0]}, ...), one row "
+            f"per value; got shape {scores.shape}."
+        )
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(4.5, 3.4), layout="constrained")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a value whose every seed diverged
+        mean, std = np.nanmean(scores, axis=1), np.nanstd(scores, axis=1)
+    n_seeds = scores.shape[1]
+    ax.errorbar(values, mean, yerr=std, fmt="o-", capsize=3, color=color,
+                label=label or f"mean ± std over {n_seeds} seeds")
+    ax.set(xscale="log", xlabel=xlabel, ylabel="validation accuracy")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
     return ax

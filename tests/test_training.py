@@ -344,3 +344,101 @@ def test_divergence_from_the_learning_rate_with_weight_decay_blames_the_learning
         _, history = run(params, data, learning_rate=learning_rate, weight_decay=1e-3)
     assert history.diverged
     assert f"The learning rate {learning_rate:g} is probably too large" in history.message
+
+
+# -- the optimizer argument -----------------------------------------------------
+
+from tinynet import _engine  # noqa: E402
+from tinynet.optim import SGD, Adam, Momentum, make_optimizer  # noqa: E402
+
+
+def hand_loop(params, data, step, epochs=2, batch_size=16, seed=3):
+    """The training loop written out: engine gradients, ``step(params, grads)`` per batch."""
+    x_train, t_train, _, _ = data
+    net = tinynet.TinyNet(**copy_params(params))
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        for batch in minibatches(len(x_train), batch_size, rng):
+            loss, grads = _engine.loss_and_gradients(net, x_train[batch], t_train[batch])
+            losses.append(loss)
+            step(net.params, grads)
+    return net, losses
+
+
+def plain_sgd_step(learning_rate, weight_decay):
+    """The course's update, written without tinynet.optim."""
+    def step(params, grads):
+        for name, p in params.items():
+            g = grads[name]
+            if weight_decay > 0:
+                g = g + weight_decay * p
+            p -= learning_rate * g
+    return step
+
+
+def assert_same_run(a, b):
+    (net_a, hist_a), (net_b, hist_b) = a, b
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(net_a.params[name], net_b.params[name], err_msg=name)
+    for field_name in HISTORY_LISTS:
+        assert getattr(hist_a, field_name) == getattr(hist_b, field_name), field_name
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.02])
+def test_default_optimizer_is_plain_sgd_bit_for_bit(params, data, weight_decay):
+    """Without ``optimizer`` the loop does exactly p -= lr * (g + lambda p), as before."""
+    kwargs = dict(epochs=2, batch_size=16, learning_rate=0.2, weight_decay=weight_decay, seed=3)
+    net, history = run(params, data, **kwargs)
+    expected_net, expected_losses = hand_loop(params, data, plain_sgd_step(0.2, weight_decay))
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(net.params[name], expected_net.params[name], err_msg=name)
+    assert history.iteration_loss == expected_losses
+    # the same run through a name and through an SGD object
+    assert_same_run((net, history), run(params, data, **kwargs, optimizer="sgd"))
+    object_kwargs = dict(kwargs, learning_rate=0.1, weight_decay=0.0)
+    assert_same_run((net, history),
+                    run(params, data, **object_kwargs, optimizer=SGD(0.2, weight_decay)))
+
+
+def test_an_optimizer_object_is_used_and_reset(params, data):
+    adam = Adam(learning_rate=0.01, beta2=0.99, weight_decay=0.01)
+    first = run(params, data, epochs=2, batch_size=16, seed=3, optimizer=adam)
+    assert adam.state  # it was stepped
+    reference = Adam(learning_rate=0.01, beta2=0.99, weight_decay=0.01)
+    expected_net, expected_losses = hand_loop(params, data, reference.step)
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(first[0].params[name], expected_net.params[name],
+                                      err_msg=name)
+    assert first[1].iteration_loss == expected_losses
+    assert first[1].penalty[-1] == adam.penalty(first[0].params)
+    # a second run with the same object starts from a fresh state
+    assert_same_run(first, run(params, data, epochs=2, batch_size=16, seed=3, optimizer=adam))
+    # and it is not SGD
+    sgd_net, _ = run(params, data, epochs=2, batch_size=16, seed=3, learning_rate=0.01,
+                     weight_decay=0.01)
+    assert not np.allclose(sgd_net.params["W_fc"], first[0].params["W_fc"])
+
+
+def test_an_optimizer_name_uses_learning_rate_and_weight_decay(params, data):
+    kwargs = dict(epochs=1, batch_size=16, seed=2)
+    by_name = run(params, data, **kwargs, optimizer="momentum", learning_rate=0.05,
+                  weight_decay=0.01, decay_biases=False)
+    by_object = run(params, data, **kwargs,
+                    optimizer=Momentum(0.05, weight_decay=0.01, decay_biases=False))
+    assert_same_run(by_name, by_object)
+    assert_same_run(run(params, data, **kwargs, optimizer="Adam", learning_rate=0.003),
+                    run(params, data, **kwargs, optimizer=make_optimizer("adam", 0.003)))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(optimizer="adamw"), ValueError, r"optimizer must be one of \['adagrad', 'adam'"),
+    (dict(optimizer=3), TypeError, "optimizer must be None, a name such as 'adam', or an optimizer object"),
+    (dict(optimizer=Adam(), learning_rate=0.01), ValueError,
+     "learning_rate, weight_decay and decay_biases belong to the optimizer object"),
+    (dict(optimizer=Adam(), weight_decay=0.1), ValueError, r"set them there, e.g. Adam\(learning_rate=0.1, weight_decay=0.1\)"),
+    (dict(optimizer="adam", learning_rate=-1), ValueError, "learning_rate must be >= 0"),
+])
+def test_bad_optimizer_arguments(params, data, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        run(params, data, **kwargs)

@@ -1,6 +1,6 @@
-"""The training loop: epochs of shuffled minibatches, SGD, and a history.
+"""The training loop: epochs of shuffled minibatches, an optimizer, and a history.
 
-An *iteration* is one SGD step on one minibatch. An *epoch* is one pass over
+An *iteration* is one optimizer step (SGD unless told otherwise) on one minibatch. An *epoch* is one pass over
 the training set: the samples are shuffled, cut into minibatches of
 ``batch_size`` (the last one may be smaller), and every sample is used once.
 """
@@ -14,7 +14,7 @@ from ._checks import (NonFiniteError, as_float_array, as_generator, check_int, c
                       explain_divergence)
 from . import _engine
 from .model import PARAM_NAMES, TinyNet
-from .optim import SGD
+from .optim import SGD, make_optimizer
 
 
 @dataclass
@@ -103,10 +103,32 @@ def _decay_to_gradient(params, x, t, optimizer):
         return None
 
 
+def _choose_optimizer(optimizer, learning_rate, weight_decay, decay_biases):
+    """The optimizer :func:`train` uses (see its ``optimizer`` argument)."""
+    if optimizer is None:
+        return SGD(learning_rate, weight_decay, decay_biases)
+    if isinstance(optimizer, str):
+        return make_optimizer(optimizer, learning_rate, weight_decay, decay_biases=decay_biases)
+    if not all(callable(getattr(optimizer, method, None))
+               for method in ("step", "penalty", "decays", "reset")):
+        raise TypeError(
+            f"optimizer must be None, a name such as 'adam', or an optimizer object from "
+            f"tinynet.optim (with step, penalty, decays and reset); got {optimizer!r}."
+        )
+    if (learning_rate, weight_decay, decay_biases) != (0.1, 0.0, True):
+        raise ValueError(
+            "learning_rate, weight_decay and decay_biases belong to the optimizer object when "
+            f"one is given; set them there, e.g. Adam(learning_rate={learning_rate!r}, "
+            f"weight_decay={weight_decay!r}); got optimizer={optimizer!r}."
+        )
+    optimizer.reset()
+    return optimizer
+
+
 def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
           batch_size=32, learning_rate=0.1, weight_decay=0.0, decay_biases=True,
-          seed=0, progress=False, callback=None, eval_batch_size=512):
-    """Train TinyNet with minibatch SGD and L2 weight decay.
+          seed=0, progress=False, callback=None, eval_batch_size=512, optimizer=None):
+    """Train TinyNet with minibatch SGD (or another optimizer) and L2 weight decay.
 
     Parameters
     ----------
@@ -129,6 +151,15 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
         Called as ``callback(history)`` after each epoch (for live plots).
     eval_batch_size : int (>= 1), default 512
         Batch size of the per-epoch evaluation passes.
+    optimizer : None, str or optimizer object, default None
+        None: ``tinynet.optim.SGD(learning_rate, weight_decay, decay_biases)``.
+        A name from ``tinynet.optim.OPTIMIZERS`` (``"adam"``, ...): that
+        optimizer built with ``learning_rate``, ``weight_decay`` and
+        ``decay_biases`` and its own default hyperparameters. An object such
+        as ``tinynet.optim.Adam(learning_rate=0.001, beta2=0.99)``: used as it
+        is (it carries its own learning rate and weight decay, so leave those
+        three arguments at their defaults); ``train`` calls its ``reset()``
+        first, so every run starts from a fresh state.
 
     Returns
     -------
@@ -161,7 +192,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     eval_batch_size = check_int("eval_batch_size", eval_batch_size, minimum=1)
-    optimizer = SGD(learning_rate, weight_decay, decay_biases)
+    optimizer = _choose_optimizer(optimizer, learning_rate, weight_decay, decay_biases)
     rng = as_generator("seed", seed)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {callback!r}.")

@@ -26,7 +26,8 @@ from .layers import (BatchNormalization, Dropout, FullyConnected, Relu, Sigmoid,
 from .training import History, _progress_bar, minibatches
 
 __all__ = ["Network", "build_mlp", "train_network", "ACTIVATIONS", "weight_scale_study",
-           "weight_scale_experiment", "describe_weight_scale_study", "plot_seed_band"]
+           "weight_scale_experiment", "describe_weight_scale_study", "plot_seed_band",
+           "accuracy_with_batch_statistics"]
 
 # (attribute of the parameter, attribute of its gradient, name prefix)
 _WEIGHTED = (("W", "dW", "W"), ("b", "db", "b"))
@@ -637,5 +638,43 @@ def weight_scale_experiment(weight_std=0.01, batchnorm=True, seeds=range(3), epo
         if row["diverged"]:
             ax.text(0.5, 0.5, f"diverged in {row['diverged']} of {row['seeds']} seeds",
                     transform=ax.transAxes, ha="center", color="C3")
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="center right", fontsize="small")
     return row
+
+
+def accuracy_with_batch_statistics(network, x, t, batch_size):
+    """Accuracy when each batch of ``batch_size`` is normalised by its own statistics.
+
+    What evaluation would give without running statistics: every
+    :class:`~tinynet.layers.BatchNormalization` layer in training mode (batch
+    mean and variance), every other layer (dropout) in evaluation mode. The
+    running statistics are saved and restored, so the network is unchanged.
+    A last batch of a single sample is left out (it has no variance).
+
+    Returns
+    -------
+    float
+    """
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    x = as_float_array("x", x)
+    norms = [layer for layer in network.layers if isinstance(layer, BatchNormalization)]
+    saved = [(layer.running_mean, layer.running_var) for layer in norms]
+    labels, _ = check_labels("t", t, len(x), network.predict(x[:1]).shape[1])
+
+    def run():
+        for layer in norms:
+            layer.training = True
+        correct = total = 0
+        for i in range(0, len(x), batch_size):
+            if len(x[i:i + batch_size]) < 2:
+                break
+            scores = network.scores(x[i:i + batch_size])
+            correct += int(np.sum(scores.argmax(axis=1) == labels[i:i + batch_size]))
+            total += len(scores)
+        return correct / total
+
+    try:
+        return network._in_eval_mode(run)
+    finally:
+        for layer, (mean, var) in zip(norms, saved):
+            layer.running_mean, layer.running_var = mean, var

@@ -354,3 +354,28 @@ def test_weight_scale_experiment_draws_one_panel():
     assert row["diverged"] == 1
     assert "diverged in 1 of 1 seeds" in [t.get_text() for t in ax.texts]
     assert ax.get_title() == "weight std 1, without batch norm"
+
+
+def test_accuracy_with_batch_statistics(rng):
+    from tinynet.network import accuracy_with_batch_statistics
+
+    x = rng.standard_normal((40, 6))
+    t = (x[:, 0] > 0).astype(int)
+    net = build_mlp(6, [10], 2, batchnorm=True, dropout=0.5, seed=0)
+    train_network(net, x, t, optimizer=SGD(0.3), epochs=10, batch_size=10)
+    norm = net.layers[1]
+    mean, var = norm.running_mean.copy(), norm.running_var.copy()
+    whole = accuracy_with_batch_statistics(net, x, t, batch_size=40)
+    np.testing.assert_array_equal(norm.running_mean, mean)  # restored
+    np.testing.assert_array_equal(norm.running_var, var)
+    # one batch of everything in training mode, by hand
+    norm.training = True
+    net.layers[3].training = False
+    expected = np.mean(net.scores(x).argmax(axis=1) == t)
+    assert whole == expected
+    net.train()
+    pairs = accuracy_with_batch_statistics(net, x[:7], t[:7], batch_size=2)  # 3 pairs; 1 left out
+    assert pairs in {k / 6 for k in range(7)}
+    assert net.training and net.layers[3].training
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 2"):
+        accuracy_with_batch_statistics(net, x, t, batch_size=1)

@@ -432,7 +432,7 @@ def plot_search(result, ax=None, x="learning_rate", y="weight_decay", highlight=
     if colorbar:
         ax.figure.colorbar(dots, ax=ax, label="validation accuracy")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small", loc="lower left")
+        ax.legend(fontsize="small", loc="best", framealpha=0.85)
     return ax
 
 

@@ -379,3 +379,19 @@ def test_accuracy_with_batch_statistics(rng):
     assert net.training and net.layers[3].training
     with pytest.raises(ValueError, match="batch_size must be an integer >= 2"):
         accuracy_with_batch_statistics(net, x, t, batch_size=1)
+
+
+def test_batch_norm_skips_a_last_batch_of_one_sample(rng):
+    x = rng.standard_normal((21, 4))
+    t = rng.integers(0, 2, size=21)
+    history = train_network(build_mlp(4, [5], 2, batchnorm=True), x, t, optimizer=SGD(0.1),
+                            epochs=2, batch_size=4)
+    assert history.iterations_per_epoch == 5 and len(history.iteration_loss) == 10
+    plain = train_network(build_mlp(4, [5], 2), x, t, optimizer=SGD(0.1), epochs=2, batch_size=4)
+    assert plain.iterations_per_epoch == 6 and len(plain.iteration_loss) == 12
+    with pytest.raises(ValueError, match="batch normalisation needs minibatches of at least 2"):
+        train_network(build_mlp(4, [5], 2, batchnorm=True), x, t, optimizer=SGD(0.1),
+                      batch_size=1)
+    net = build_mlp(4, [5], 2, batchnorm=True)
+    with pytest.raises(ValueError, match="Use batches of at least 2 samples"):
+        net.forward(x[:1], t[:1])

@@ -594,6 +594,10 @@ class BatchNormalization:
     def _forward_2d(self, x):
         M = x.shape[0]
         if self.training:
+            if M < 2:  # also on the unchecked path a network takes
+                raise ValueError(
+                    "training mode needs more than one value per feature to estimate a "
+                    f"variance; got {M}. Use batches of at least 2 samples.")
             mu = x.mean(axis=0)
             xc = x - mu
             var = np.mean(xc * xc, axis=0)                     # biased: divides by M

@@ -378,7 +378,8 @@ def train_network(network, x_train, t_train, x_val=None, t_val=None, *, optimize
         As :func:`tinynet.train`'s: epoch 0 is before training; per-epoch
         losses and accuracies are measured in evaluation mode;
         ``iteration_loss`` is each minibatch's loss in training mode, before
-        its step; ``diverged`` and ``message`` are set when a loss stopped
+        its step (with batch normalisation, a last minibatch of a single
+        sample is skipped: it has no batch variance); ``diverged`` and ``message`` are set when a loss stopped
         being finite or rose above 100 times the starting loss (and chance).
     """
     if not isinstance(network, Network):
@@ -415,8 +416,17 @@ def train_network(network, x_train, t_train, x_val=None, t_val=None, *, optimize
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; got {callback!r}.")
 
+    # A batch of one sample has no batch variance: batch norm cannot train on
+    # it (PyTorch raises there too). Such a last minibatch is skipped.
+    skip_single = any(isinstance(layer, BatchNormalization) for layer in network.layers)
+    if skip_single and (batch_size == 1 or N == 1):
+        raise ValueError(
+            f"batch normalisation needs minibatches of at least 2 samples; got batch_size="
+            f"{batch_size} and {N} training samples. Use batch_size >= 2."
+        )
     params = network.params
-    history = History(iterations_per_epoch=-(-N // batch_size))
+    history = History(iterations_per_epoch=-(-N // batch_size)
+                      - (1 if skip_single and N % batch_size == 1 else 0))
 
     def record(epoch):
         loss, acc = network.evaluate(x_train, t_train)
@@ -448,6 +458,8 @@ def train_network(network, x_train, t_train, x_val=None, t_val=None, *, optimize
         try:
             for epoch in range(1, epochs + 1):
                 for iteration, batch in enumerate(minibatches(N, batch_size, rng), 1):
+                    if skip_single and len(batch) == 1:
+                        continue
                     try:
                         _, loss = network.forward(x_train[batch], t_train[batch])
                     except NonFiniteError:  # parameters or activations overflowed

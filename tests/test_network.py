@@ -395,3 +395,16 @@ def test_batch_norm_skips_a_last_batch_of_one_sample(rng):
     net = build_mlp(4, [5], 2, batchnorm=True)
     with pytest.raises(ValueError, match="Use batches of at least 2 samples"):
         net.forward(x[:1], t[:1])
+
+
+def test_convolutional_network_with_batch_norm_per_channel_gradients(rng):
+    net = Network([Convolution(0.5 * rng.standard_normal((3, 2, 3, 3)), 0.1 * rng.standard_normal(3),
+                               pad=1),
+                   BatchNormalization(1 + 0.2 * rng.standard_normal(3), 0.1 * rng.standard_normal(3)),
+                   Relu(), MaxPool(2, 2, 2),
+                   FullyConnected(0.3 * rng.standard_normal((12, 4)), np.zeros(4))])
+    assert list(net.params) == ["W_1", "b_1", "gamma_1", "beta_1", "W_2", "b_2"]
+    x = rng.standard_normal((3, 2, 4, 4))
+    t = rng.integers(0, 4, size=3)
+    errors = network_gradient_errors(net, x, t)
+    assert max(errors.values()) < 1e-6, errors

@@ -91,7 +91,8 @@ def test_typical_mistakes_fail(mistake, match, hidden):
     def wrong(dout, x, gamma, eps):
         return compact(dout, x, gamma, eps, **mistake)
 
-    with pytest.raises(ExerciseFailed, match=f"(?s)batchnorm_backward: FAIL on {'hidden ' if hidden else ''}case 1.*{match}"):
+    where = "hidden case 1" if hidden else "case 1"
+    with pytest.raises(ExerciseFailed, match=f"(?s)batchnorm_backward: FAIL on {where}.*{match}"):
         check_batchnorm_backward(wrong, hidden=hidden)
 
 

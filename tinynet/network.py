@@ -379,8 +379,9 @@ def train_network(network, x_train, t_train, x_val=None, t_val=None, *, optimize
         losses and accuracies are measured in evaluation mode;
         ``iteration_loss`` is each minibatch's loss in training mode, before
         its step (with batch normalisation, a last minibatch of a single
-        sample is skipped: it has no batch variance); ``diverged`` and ``message`` are set when a loss stopped
-        being finite or rose above 100 times the starting loss (and chance).
+        sample is skipped: it has no batch variance); ``diverged`` and
+        ``message`` are set when a loss stopped being finite or rose above
+        100 times the starting loss (and chance).
     """
     if not isinstance(network, Network):
         raise TypeError(

@@ -6,7 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from tinynet.gradcheck import numerical_gradient
-from tinynet.landscapes import (LEARNING_RATES, START, distance_to_minimum, f, grad_f,
+from tinynet.landscapes import (LEARNING_RATES, across_travel, START, distance_to_minimum, f, grad_f,
                                 optimizer_path, path_experiment, path_study, plot_paths,
                                 random_starts)
 from tinynet.optim import OPTIMIZERS, SGD, Adam, Momentum
@@ -82,11 +82,20 @@ def test_path_study_and_random_starts():
     assert np.all((np.abs(starts[:, 1]) >= 1) & (np.abs(starts[:, 1]) <= 3))
     np.testing.assert_array_equal(starts, random_starts(5, seed=1))
     study = path_study(starts, {"sgd": 0.95, "adagrad": 1.5}, steps=30)
-    assert sorted(study) == ["adagrad", "sgd"] and study["adagrad"].shape == (5,)
+    assert sorted(study) == ["adagrad", "sgd"] and study["adagrad"]["distance"].shape == (5,)
     for i, start in enumerate(starts):
         expected = distance_to_minimum(optimizer_path(SGD(0.95), tuple(start), 30))[-1]
-        assert study["sgd"][i] == expected
-    assert path_study(starts[:2], {"sgd": 1.5}, steps=100)["sgd"].tolist() == [np.inf, np.inf]
+        assert study["sgd"]["distance"][i] == expected
+    # SGD at 0.95: y -> -0.9 y, so it travels 1.9 |y| (1 + 0.9 + ... + 0.9^29) across
+    np.testing.assert_allclose(study["sgd"]["across"], 1.9 * (1 - 0.9 ** 30) / 0.1, rtol=1e-12)
+    assert study["adagrad"]["across"].max() < 3  # at most one overshoot, no zigzag
+    diverged = path_study(starts[:2], {"sgd": 1.5}, steps=100)["sgd"]
+    assert diverged["distance"].tolist() == [np.inf, np.inf]
+
+
+def test_across_travel():
+    assert across_travel(np.array([[0, 2.0], [0, -1.0], [0, 0.5], [3.0, 0.0]])) == (3 + 1.5 + 0.5) / 2
+    assert across_travel(np.array([[0, -1.0], [5, -0.5], [9, 0.0]])) == 1.0  # straight down
 
 
 def test_path_experiment_prints_one_rounded_line(capsys):

@@ -105,8 +105,19 @@ def random_starts(n, seed=0, xlim=(-9.0, -5.0), ylim=(1.0, 3.0)):
     return np.column_stack([rng.uniform(*xlim, n), sign * rng.uniform(*ylim, n)])
 
 
+def across_travel(path):
+    """Distance travelled across the valley (in y), in units of the start's |y|.
+
+    ``sum(|y_k+1 - y_k|) / |y_0|``: 1 for a path that slides down to the floor
+    y = 0 without crossing it; a zigzag crosses back and forth and travels
+    many times that.
+    """
+    y = np.asarray(path, dtype=float)[:, 1]
+    return float(np.sum(np.abs(np.diff(y))) / abs(y[0]))
+
+
 def path_study(starts, learning_rates=None, steps=30):
-    """Distance from the minimum after ``steps`` steps, per optimizer and start.
+    """Each optimizer from each start: distance to the minimum and zigzag.
 
     Parameters
     ----------
@@ -117,18 +128,22 @@ def path_study(starts, learning_rates=None, steps=30):
 
     Returns
     -------
-    dict of str to ndarray of shape (n,)
-        ``inf`` where a run diverged.
+    dict of str to dict
+        For each optimizer name: ``distance`` (ndarray of shape (n,), the
+        distance from (0, 0) after ``steps`` steps, ``inf`` where a run
+        diverged) and ``across`` (ndarray of shape (n,), the
+        :func:`across_travel` of each path).
     """
     learning_rates = LEARNING_RATES if learning_rates is None else learning_rates
     result = {}
     for name, learning_rate in learning_rates.items():
-        distances = []
+        distances, across = [], []
         for start in np.asarray(starts, dtype=float):
             path = optimizer_path(make_optimizer(name, learning_rate), tuple(start), steps)
             diverged = len(path) < steps + 1 or not np.all(np.isfinite(path))
             distances.append(float("inf") if diverged else float(distance_to_minimum(path)[-1]))
-        result[name] = np.array(distances)
+            across.append(across_travel(path))
+        result[name] = {"distance": np.array(distances), "across": np.array(across)}
     return result
 
 

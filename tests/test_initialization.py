@@ -116,7 +116,10 @@ def test_scale_argument_errors(call, error, match):
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 @pytest.mark.parametrize("weight_std, std_of_fan_in", [
-    (1.0, lambda n: 1.0), ("xavier", lambda n: 1 / math.sqrt(n)), ("he", lambda n: math.sqrt(2 / n))])
+    (1.0, lambda n: 1.0),
+    ("xavier", lambda n: 1 / math.sqrt(n)),
+    ("he", lambda n: math.sqrt(2 / n)),
+])
 def test_activations_equal_a_plain_numpy_forward(activation, weight_std, std_of_fan_in):
     a = activation_histograms(activation, weight_std, n_samples=200, seed=4)
     assert a.shape == (5, 200, 100)
@@ -146,7 +149,7 @@ def test_std_1_with_sigmoid_saturates():
 
 
 def test_std_0_01_collapses():
-    """Sigmoid: everything near 0.5 (figure 6-11); tanh and ReLU: the spread shrinks ~10x a layer."""
+    """Sigmoid: all near 0.5 (the book's figure 6-11); tanh, ReLU: spread ~10x smaller a layer."""
     for seed in range(3):
         a = activation_histograms("sigmoid", 0.01, seed=seed)
         assert np.all(np.mean(np.abs(a - 0.5) < 0.05, axis=(1, 2)) > 0.95)
@@ -187,7 +190,8 @@ def test_saturated_fraction_is_the_plain_definition():
     np.testing.assert_allclose(saturated_fraction(a, "sigmoid"),
                                np.mean(slope < 0.025, axis=(1, 2)))
     t = activation_histograms("tanh", 1.0, n_samples=100)
-    np.testing.assert_allclose(saturated_fraction(t, "tanh"), np.mean(1 - t ** 2 < 0.1, axis=(1, 2)))
+    np.testing.assert_allclose(saturated_fraction(t, "tanh"),
+                               np.mean(1 - t ** 2 < 0.1, axis=(1, 2)))
     r = activation_histograms("relu", "he", n_samples=100)
     np.testing.assert_allclose(saturated_fraction(r, "relu"), np.mean(r == 0, axis=(1, 2)))
     assert saturated_fraction(np.array([[0.5, 0.99, 0.001, 0.3]]), "sigmoid")[0] == 0.5
@@ -213,7 +217,8 @@ def test_distinct_units():
      "n_layers must be an integer >= 1"),
     (lambda: activation_histograms("relu", "he", width=2.5), TypeError, "width must be an integer"),
     (lambda: activation_histograms("relu", "he", n_samples=0), ValueError, "n_samples must be"),
-    (lambda: activation_histograms("relu", "he", seed=-1), ValueError, "seed must be an integer >= 0"),
+    (lambda: activation_histograms("relu", "he", seed=-1), ValueError,
+     "seed must be an integer >= 0"),
     (lambda: saturated_fraction(np.ones(4), "relu"), ValueError, "layer axis first"),
     (lambda: saturated_fraction(np.ones((2, 4)), "gelu"), ValueError, "activation must be"),
     (lambda: activation_study(seeds=[]), ValueError, "seeds must hold at least one seed"),

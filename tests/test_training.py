@@ -431,6 +431,12 @@ def test_an_optimizer_name_uses_learning_rate_and_weight_decay(params, data):
                     run(params, data, **kwargs, optimizer=make_optimizer("adam", 0.003)))
 
 
+def test_divergence_with_an_optimizer_object(params, data):
+    with pytest.warns(RuntimeWarning, match="The learning rate 1e\\+06 is probably too large"):
+        _, history = run(params, data, epochs=3, optimizer=Adam(learning_rate=1e6))
+    assert history.diverged and len(history.epoch) < 4
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(optimizer="adamw"), ValueError, r"optimizer must be one of \['adagrad', 'adam'"),
     (dict(optimizer=3), TypeError, "optimizer must be None, a name such as 'adam', or an optimizer object"),

@@ -109,11 +109,13 @@ def _choose_optimizer(optimizer, learning_rate, weight_decay, decay_biases):
         return SGD(learning_rate, weight_decay, decay_biases)
     if isinstance(optimizer, str):
         return make_optimizer(optimizer, learning_rate, weight_decay, decay_biases=decay_biases)
-    if not all(callable(getattr(optimizer, method, None))
-               for method in ("step", "penalty", "decays", "reset")):
+    if not (all(callable(getattr(optimizer, method, None))
+                for method in ("step", "penalty", "decays", "reset"))
+            and hasattr(optimizer, "learning_rate") and hasattr(optimizer, "weight_decay")):
         raise TypeError(
             f"optimizer must be None, a name such as 'adam', or an optimizer object from "
-            f"tinynet.optim (with step, penalty, decays and reset); got {optimizer!r}."
+            f"tinynet.optim (with step, penalty, decays, reset, learning_rate and "
+            f"weight_decay); got {optimizer!r}."
         )
     if (learning_rate, weight_decay, decay_biases) != (0.1, 0.0, True):
         raise ValueError(

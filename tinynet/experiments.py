@@ -14,6 +14,7 @@ from ._checks import check_int, check_number
 from .datasets import load_digits_split, make_quadratic_data, quadratic_curve
 from .model import init_params
 from .polynomial import fit_polynomial, mean_squared_error, predict_polynomial
+from .presets import round_significant
 from .training import train
 
 # ---------------------------------------------------------------------------
@@ -91,7 +92,7 @@ def gradient_descent_experiment(learning_rate=0.1, start=2.0, steps=30, ax=None)
         from .plotting import plot_descent_path
 
         plot_descent_path(bumpy, path, ax=ax,
-                          title=f"learning rate {learning_rate:g}: {verdict}")
+                          title=f"learning rate {format_setting(learning_rate)}: {verdict}")
     return {"path": path, "final_w": float(final), "final_loss": float(bumpy(final))
             if abs(final) <= 1e6 else float("inf"), "verdict": verdict}
 
@@ -109,7 +110,7 @@ def digits_split(seed=0):
 
 def train_digits(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,
                  train_size=None, conv1_filters=8, conv2_filters=16, seed=0,
-                 progress=False, callback=None):
+                 progress=False, callback=None, optimizer=None):
     """Train TinyNet on the bundled digits with the given settings.
 
     Parameters
@@ -122,6 +123,8 @@ def train_digits(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,
     conv1_filters, conv2_filters : int
     seed : int
         Seeds the initial weights and the shuffling (the split is fixed).
+    optimizer : str or optimizer object, optional
+        Passed to :func:`tinynet.train` (default: plain SGD).
 
     Returns
     -------
@@ -138,7 +141,7 @@ def train_digits(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,
     return train(params, x, t, split.x_val, split.t_val, epochs=epochs,
                  batch_size=batch_size, learning_rate=learning_rate,
                  weight_decay=weight_decay, seed=seed, progress=progress,
-                 callback=callback)
+                 callback=callback, optimizer=optimizer)
 
 
 def training_summary(history):
@@ -163,18 +166,228 @@ def training_summary(history):
     }
 
 
+def late_means(history, last):
+    """Validation accuracy and gap averaged over the last ``last`` epochs.
+
+    One epoch's validation accuracy on a few hundred images jumps by a point
+    or two from epoch to epoch; the mean over the last epochs is a steadier
+    reading of where a run has settled.
+
+    Returns
+    -------
+    dict
+        ``late_val_accuracy`` and ``late_gap``, rounded to 3 decimals (empty
+        for a diverged run).
+    """
+    last = check_int("last", last, minimum=1)
+    if history.diverged:
+        return {}
+    train_acc = np.asarray(history.train_accuracy[1:][-last:])
+    val_acc = np.asarray(history.val_accuracy[1:][-last:])
+    return {"late_val_accuracy": round(float(val_acc.mean()), 3),
+            "late_gap": round(float((train_acc - val_acc).mean()), 3)}
+
+
+def format_setting(value):
+    """A learning rate or weight decay as every readout and title shows it.
+
+    Three significant digits (:func:`tinynet.presets.round_significant`),
+    written with ``g``: ``0.001``, ``0.0178``, ``1e-05``, ``0``. One format
+    for these quantities everywhere, so that panels agree.
+    """
+    return f"{round_significant(value):g}"
+
+
+def _run_title(learning_rate, weight_decay, train_size=None, extra=()):
+    title = f"learning rate {format_setting(learning_rate)}, weight decay {format_setting(weight_decay)}"
+    for part in extra:
+        title += f", {part}"
+    if train_size is not None:
+        title += f", {train_size} images"
+    return title
+
+
 def training_experiment(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,
-                        train_size=None, seed=0, axes=None):
-    """Train on the digits, draw the curves on ``axes`` (two Axes), return the summary."""
+                        train_size=None, seed=0, axes=None, optimizer="sgd", average_last=None):
+    """Train on the digits, draw the curves on ``axes`` (two Axes), return the summary.
+
+    Parameters
+    ----------
+    optimizer : str, default "sgd"
+        A name of :data:`tinynet.optim.OPTIMIZERS`, built with
+        ``learning_rate`` and ``weight_decay``. ``"sgd"`` is the plain SGD of
+        :func:`tinynet.train`, bit for bit.
+    average_last : int, optional
+        Also report :func:`late_means` over the last ``average_last`` epochs.
+    """
+    if not isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be a name such as 'sgd' or 'adam'; got {optimizer!r}.")
     _, history = train_digits(learning_rate=learning_rate, weight_decay=weight_decay,
                               epochs=epochs, batch_size=batch_size,
-                              train_size=train_size, seed=seed)
+                              train_size=train_size, seed=seed,
+                              optimizer=None if optimizer == "sgd" else optimizer)
     if axes is not None:
-        title = f"learning rate {learning_rate:g}, weight decay {weight_decay:g}"
-        if train_size is not None:
-            title += f", {train_size} images"
-        draw_training(history, axes, title=title)
-    return training_summary(history)
+        extra = () if optimizer == "sgd" else (optimizer,)
+        draw_training(history, axes, title=_run_title(learning_rate, weight_decay,
+                                                      train_size, extra))
+    summary = training_summary(history)
+    if average_last is not None:
+        summary.update(late_means(history, average_last))
+    return summary
+
+
+# ---------------------------------------------------------------------------
+# A multi-layer perceptron on the flattened digits (dropout, batch norm)
+# ---------------------------------------------------------------------------
+
+
+def train_mlp_digits(learning_rate=0.1, weight_decay=0.0, dropout=0.0, batchnorm=False,
+                     optimizer="sgd", weight_std="he", hidden_sizes=(100, 100), epochs=20,
+                     batch_size=32, train_size=None, seed=0):
+    """Train an MLP (:func:`tinynet.network.build_mlp`) on the flattened 8x8 digits.
+
+    ``seed`` seeds the weights, the dropout masks and the shuffling; the
+    split is fixed. ``train_size`` keeps the first images of the (shuffled)
+    training set. Returns ``(network, history)``.
+    """
+    from .network import build_mlp, train_network
+    from .optim import make_optimizer
+
+    split = digits_split(0)
+    x, t = split.x_train, split.t_train
+    if train_size is not None:
+        train_size = check_int("train_size", train_size, minimum=1)
+        x, t = x[:train_size], t[:train_size]
+    x = x.reshape(len(x), -1)                      # (N, 64)
+    x_val = split.x_val.reshape(len(split.x_val), -1)
+    network = build_mlp(x.shape[1], hidden_sizes, 10, weight_std=weight_std,
+                        batchnorm=batchnorm, dropout=dropout, seed=seed)
+    opt = make_optimizer(optimizer, learning_rate, weight_decay=weight_decay)
+    history = train_network(network, x, t, x_val, split.t_val, optimizer=opt,
+                            epochs=epochs, batch_size=batch_size, seed=seed)
+    return network, history
+
+
+def network_experiment(learning_rate=0.1, weight_decay=0.0, dropout=0.0, batchnorm=False,
+                       optimizer="sgd", weight_std="he", hidden_sizes=(100, 100), epochs=20,
+                       batch_size=32, train_size=None, seed=0, axes=None, average_last=None):
+    """Train an MLP on the digits, draw its curves on ``axes``, return the summary.
+
+    The same summary as :func:`training_summary` (plus :func:`late_means`
+    when ``average_last`` is given), so the panels print it with
+    :func:`describe_training`.
+    """
+    _, history = train_mlp_digits(learning_rate=learning_rate, weight_decay=weight_decay,
+                                  dropout=dropout, batchnorm=batchnorm, optimizer=optimizer,
+                                  weight_std=weight_std, hidden_sizes=hidden_sizes,
+                                  epochs=epochs, batch_size=batch_size,
+                                  train_size=train_size, seed=seed)
+    if axes is not None:
+        extra = [f"MLP {'-'.join(str(h) for h in hidden_sizes) or 'linear'}"]
+        if dropout:
+            extra.append(f"dropout {format_setting(dropout)}")
+        if batchnorm:
+            extra.append("batch norm")
+        if optimizer != "sgd":
+            extra.append(optimizer)
+        draw_training(history, axes, title=_run_title(learning_rate, weight_decay,
+                                                      train_size, extra))
+    summary = training_summary(history)
+    if average_last is not None:
+        summary.update(late_means(history, average_last))
+    return summary
+
+
+# ---------------------------------------------------------------------------
+# Claims over seeds
+# ---------------------------------------------------------------------------
+
+SUMMARY_FIGURES = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "gap",
+                   "penalty", "weight_norm", "late_val_accuracy", "late_gap")
+
+
+def seed_study(function, seeds, **settings):
+    """Run ``function(seed=s, **settings)`` for each seed; mean and spread of each figure.
+
+    Parameters
+    ----------
+    function : callable
+        An experiment returning a summary dict, such as
+        :func:`training_experiment`, :func:`overfitting_experiment` or
+        :func:`network_experiment`.
+    seeds : iterable of int
+    **settings
+        Passed to every call (not ``seed``).
+
+    Returns
+    -------
+    dict
+        ``seeds`` (list), ``runs`` (the summaries, one per seed),
+        ``diverged`` (how many runs diverged), and ``mean``, ``std``
+        (population standard deviation), ``min``, ``max``: dicts from each
+        numeric summary figure to its value over the runs that did not
+        diverge (rounded to 4 decimals).
+    """
+    if not callable(function):
+        raise TypeError(f"function must be an experiment (callable); got {function!r}.")
+    if "seed" in settings:
+        raise ValueError("pass the seeds as seeds=..., not seed= among the settings.")
+    seeds = [check_int("seeds[...]", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed, e.g. range(5).")
+    runs = [function(seed=s, **settings) for s in seeds]
+    ok = [r for r in runs if not r["diverged"]]
+    study = {"seeds": seeds, "runs": runs, "diverged": len(runs) - len(ok),
+             "mean": {}, "std": {}, "min": {}, "max": {}}
+    for name in SUMMARY_FIGURES:
+        values = np.array([r[name] for r in ok if name in r], dtype=float)
+        if len(values) == 0:
+            continue
+        for key, reduce in (("mean", np.mean), ("std", np.std), ("min", np.min),
+                            ("max", np.max)):
+            study[key][name] = round(float(reduce(values)), 4)
+    return study
+
+
+def seed_comparison(function, seeds, baseline, changed, figures=("val_accuracy", "gap")):
+    """The effect of a change of settings, seed by seed (a paired comparison).
+
+    Runs ``function(seed=s, **baseline)`` and ``function(seed=s, **changed)``
+    (``changed`` updates ``baseline``) for each seed.
+
+    Returns
+    -------
+    dict
+        For each figure: ``{"baseline": mean, "changed": mean, "difference":
+        mean of changed - baseline, "std": its standard deviation over seeds,
+        "up": number of seeds where the figure rose, "down": where it fell,
+        "differences": the per-seed list}``; plus ``seeds`` and ``diverged``.
+    """
+    base_settings = dict(baseline)
+    new_settings = {**baseline, **changed}
+    base = seed_study(function, seeds, **base_settings)
+    new = seed_study(function, seeds, **new_settings)
+    result = {"seeds": base["seeds"], "diverged": base["diverged"] + new["diverged"]}
+    for name in figures:
+        pairs = [(a[name], b[name]) for a, b in zip(base["runs"], new["runs"])
+                 if not a["diverged"] and not b["diverged"]]
+        d = np.array([b - a for a, b in pairs])
+        result[name] = {
+            "baseline": round(float(np.mean([a for a, _ in pairs])), 4),
+            "changed": round(float(np.mean([b for _, b in pairs])), 4),
+            "difference": round(float(d.mean()), 4),
+            "std": round(float(d.std()), 4),
+            "up": int(np.sum(d > 0)),
+            "down": int(np.sum(d < 0)),
+            "differences": [round(float(x), 3) for x in d],
+        }
+    return result
+
+
+def format_mean_std(study, name, decimals=3):
+    """``"0.871 ± 0.012"``: a figure's mean and standard deviation over seeds."""
+    return (f"{_fixed(study['mean'][name], decimals)} ± "
+            f"{_fixed(study['std'][name], decimals)}")
 
 
 # ---------------------------------------------------------------------------
@@ -204,7 +417,7 @@ def polynomial_experiment(degree=2, weight_decay=0.0, n_samples=20, noise=0.1, s
         from .plotting import plot_polynomial_fit
 
         plot_polynomial_fit(x, y, coefficients, true_curve=quadratic_curve, ax=ax,
-                            title=f"degree {degree}, weight decay {weight_decay:g}")
+                            title=f"degree {degree}, weight decay {format_setting(weight_decay)}")
     return {"coefficients": coefficients,
             "train_mse": float(f"{train_mse:.4g}"),
             "test_mse": float(f"{test_mse:.4g}")}
@@ -232,6 +445,15 @@ def error_versus_degree(degrees=range(0, 16), weight_decay=0.0, n_samples=20, no
 CHANCE_ACCURACY = 0.1  # ten classes
 
 
+def _fixed(value, decimals=3):
+    """``value`` with ``decimals`` decimals, never ``-0.000``.
+
+    Rounding first, then adding 0.0, turns a negative zero (a gap of
+    -0.0001 rounds to -0.0) into 0.0, which prints without its sign.
+    """
+    return f"{round(float(value), decimals) + 0.0:.{decimals}f}"
+
+
 def describe_training(summary):
     """The final figures of :func:`training_summary` as a few lines of text.
 
@@ -250,15 +472,21 @@ def describe_training(summary):
     if summary["diverged"]:
         return f"Diverged: learning rate too high?\n{summary['message']}"
     lines = [
-        f"train      loss {summary['train_loss']:.3f}   accuracy {summary['train_accuracy']:.3f}",
-        f"validation loss {summary['val_loss']:.3f}   accuracy {summary['val_accuracy']:.3f}",
+        f"train      loss {_fixed(summary['train_loss'])}   "
+        f"accuracy {_fixed(summary['train_accuracy'])}",
+        f"validation loss {_fixed(summary['val_loss'])}   "
+        f"accuracy {_fixed(summary['val_accuracy'])}",
     ]
     if summary.get("penalty"):
-        lines.append(f"weight-decay penalty (1/2) lambda sum w^2 = {summary['penalty']:.4f}")
+        lines.append("weight-decay penalty (1/2) lambda sum w^2 = "
+                     f"{_fixed(summary['penalty'], 4)}")
     if "gap" in summary:
-        lines.append(f"gap (train - validation accuracy) {summary['gap']:.3f}")
+        lines.append(f"gap (train - validation accuracy) {_fixed(summary['gap'])}")
+    if "late_val_accuracy" in summary:
+        lines.append(f"last epochs' mean: validation accuracy "
+                     f"{_fixed(summary['late_val_accuracy'])}, gap {_fixed(summary['late_gap'])}")
     if "weight_norm" in summary:
-        lines.append(f"sum of squared weights {summary['weight_norm']:.2f}")
+        lines.append(f"sum of squared weights {_fixed(summary['weight_norm'], 2)}")
     if summary["val_accuracy"] < 2 * CHANCE_ACCURACY:
         lines.append(
             "Near chance (10 classes: 0.1). Too small a learning rate has barely "
@@ -294,7 +522,7 @@ def draw_training(history, axes, title=None):
 
 
 def overfitting_experiment(weight_decay=0.0, train_size=100, epochs=100, batch_size=25,
-                           learning_rate=0.1, seed=0, axes=None):
+                           learning_rate=0.1, seed=0, axes=None, average_last=None):
     """Train TinyNet on a few digits for long: how far apart do train and validation end?
 
     With ``train_size`` images the network can learn the training set by
@@ -309,6 +537,8 @@ def overfitting_experiment(weight_decay=0.0, train_size=100, epochs=100, batch_s
     seed : int
     axes : pair of Axes, optional
         Loss and accuracy curves are drawn on them.
+    average_last : int, optional
+        Also report :func:`late_means` over the last ``average_last`` epochs.
 
     Returns
     -------
@@ -322,13 +552,38 @@ def overfitting_experiment(weight_decay=0.0, train_size=100, epochs=100, batch_s
                                 train_size=train_size, seed=seed)
     if axes is not None:
         draw_training(history, axes, title=f"{train_size} training images, "
-                                           f"weight decay {weight_decay:g}")
+                                           f"weight decay {format_setting(weight_decay)}")
     summary = training_summary(history)
+    if average_last is not None:
+        summary.update(late_means(history, average_last))
     if not history.diverged:
         summary["weight_norm"] = round(sum(float(np.sum(p * p))
                                            for name, p in net.params.items()
                                            if name.startswith("W_")), 2)
     return summary
+
+
+def seed_curves(function, seeds, **settings):
+    """Per-seed training and validation accuracy curves of a ``train_*`` function.
+
+    ``function`` is :func:`train_digits` or :func:`train_mlp_digits`.
+
+    Returns
+    -------
+    dict
+        ``epoch`` (E,), ``train_accuracy`` and ``val_accuracy`` of shape
+        (n_seeds, E), NaN after a run diverged.
+    """
+    histories = [function(seed=s, **settings)[1] for s in seeds]
+    E = max(len(h.epoch) for h in histories)
+    def curves(field):
+        out = np.full((len(histories), E), np.nan)
+        for i, h in enumerate(histories):
+            values = getattr(h, field)
+            out[i, :len(values)] = values
+        return out
+    return {"epoch": np.arange(E), "train_accuracy": curves("train_accuracy"),
+            "val_accuracy": curves("val_accuracy")}
 
 
 def describe_polynomial(result):

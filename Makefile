@@ -12,6 +12,7 @@ STAMP  := $(VENV)/.installed-dev
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 PORT   ?= 8866
 PRESENT_NOTEBOOK := notebooks/instructor/present.ipynb
+PRESENT_CONFIG   := notebooks/instructor
 
 # TinyNet multiplies small matrices, where BLAS threads buy nothing; on a
 # busy 2-core machine they made a 0.3 s retrain take up to 19 s (threads
@@ -64,9 +65,13 @@ grade: $(STAMP)
 	$(BIN)/python tools/course.py grade "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)")
 
 # For projecting in class: the instructor notebook's panels, without code,
-# on this machine only. Stop with Ctrl+C.
+# on this machine only; open the printed address yourself (no browser is
+# started). Kernels of closed or reloaded pages are culled after two minutes
+# (notebooks/instructor/voila.py). Stop with Ctrl+C.
 present: $(STAMP)
-	$(BIN)/voila $(PRESENT_NOTEBOOK) --Voila.ip=127.0.0.1 --port=$(PORT) --theme=light $(VOILA_FLAGS)
+	@echo "make present: open http://127.0.0.1:$(PORT)/ in a browser (Ctrl+C stops the server)"
+	$(BIN)/voila $(PRESENT_NOTEBOOK) --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
+	  --Voila.config_file_paths=$(PRESENT_CONFIG) --theme=light $(VOILA_FLAGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser

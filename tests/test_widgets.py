@@ -3,12 +3,14 @@
 import ast
 import base64
 import warnings
+from pathlib import Path
 
 import ipywidgets as widgets
 import pytest
 
 from tinynet import experiments, presets
 from tinynet.widgets import (
+    RATE_FORMAT,
     ChoiceSlider,
     ExperimentPanel,
     OptionalLogSlider,
@@ -18,6 +20,7 @@ from tinynet.widgets import (
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+INSTRUCTOR = Path(__file__).resolve().parents[1] / "notebooks" / "instructor"
 
 
 def printed(panel):
@@ -268,3 +271,54 @@ def test_hold_runs_once_even_when_nested():
     with panel.hold():
         pass  # nothing changed: no rerun
     assert len(calls) == 2
+
+
+# -- the look shared by every panel (measured in a browser by tests/browser) ------
+
+def _rate_controls(panel):
+    for name in ("learning_rate", "weight_decay"):
+        control = panel.controls.get(name)
+        if control is not None:
+            yield name, getattr(control, "slider", control)
+
+
+def test_every_panel_shows_rates_in_one_format_and_trains_with_what_it_shows():
+    panels = [training_panel(epochs=1, batch_size=128),
+              overfitting_panel(epochs=1, weight_decay=10 ** -1.75),
+              polynomial_panel(weight_decay=10 ** -3.5)]
+    for panel in panels:
+        for name, slider in _rate_controls(panel):
+            assert slider.readout_format == RATE_FORMAT, (type(panel), name)
+    # the readout shows 0.0178, and 0.0178 is trained and written in the title
+    assert panels[1].settings["weight_decay"] == 0.0178
+    assert panels[1].result == experiments.overfitting_experiment(weight_decay=0.0178,
+                                                                  epochs=1)
+    assert panels[2].settings["weight_decay"] == 0.000316
+
+
+def test_every_panel_carries_the_css_that_keeps_words_whole():
+    for panel in (training_panel(epochs=1, batch_size=128), polynomial_panel()):
+        assert "tinynet-panel" in panel._dom_classes
+        assert panel.css in panel.children
+        css = panel.css.value
+        assert css.startswith("<style>") and panel.css.layout.display == "none"
+        # printed numbers and the line of Python break only between words
+        for rule in (".tinynet-numbers pre {", ".tinynet-code pre {"):
+            block = css.split(rule, 1)[1].split("}", 1)[0]
+            assert "word-break: normal" in block and "overflow-wrap: normal" in block
+    # the figure's column is never wider than the figure (96 pixels an inch)
+    assert training_panel(epochs=1, batch_size=128).output.layout.max_width == "806px"
+    assert polynomial_panel().output.layout.max_width == "528px"
+
+
+def test_present_config_culls_kernels_of_closed_pages_only():
+    from traitlets.config import PyFileConfigLoader
+
+    config = PyFileConfigLoader("voila.py", path=str(INSTRUCTOR)).load_config()
+    manager = config.MappingKernelManager
+    assert 0 < manager.cull_idle_timeout <= 300 and 0 < manager.cull_interval
+    assert manager.cull_connected is False and manager.cull_busy is False
+    makefile = (INSTRUCTOR.parents[1] / "Makefile").read_text()
+    recipe = makefile.split("\npresent:", 1)[1].split("\n\n", 1)[0]
+    assert "--no-browser" in recipe and "--Voila.config_file_paths=$(PRESENT_CONFIG)" in recipe
+    assert "PRESENT_CONFIG   := notebooks/instructor" in makefile

@@ -29,6 +29,7 @@ Python (:func:`tinynet.presets.python_line`) that repeats the run exactly.
 import base64
 import contextlib
 import html
+import inspect
 import io
 import warnings
 
@@ -48,7 +49,37 @@ __all__ = [
 ]
 
 _STYLE = {"description_width": "initial"}
-_WIDE = widgets.Layout(width="420px")
+
+# Readouts: one format per quantity in every panel. d3-format ".3" is three
+# significant digits with trailing zeros trimmed (0.1, 0.178, 0.00178), the
+# values tidy_settings trains with.
+RATE_FORMAT = ".3"
+
+# The look of every panel, scoped to its own class. JupyterLab and Voila
+# render printed text with `word-break: break-all`, which split "0.6" / "479"
+# and "batch_siz" / "e" across lines; here text breaks only between words, and the figure shrinks to the room it has (it is drawn
+# for 1280-pixel screens and scaled down on 1024-pixel projectors) so that the
+# numbers stay beside it and the whole panel fits one screen. (The output
+# area's table layout would make the numbers' column a million pixels wide
+# inside a flex row; as blocks they take the width of their longest line.)
+PANEL_CSS = """<style>
+.tinynet-panel .tinynet-numbers pre {
+  white-space: pre-wrap !important; word-break: normal !important;
+  overflow-wrap: normal !important; font-size: 14px !important;
+  line-height: 1.5 !important; margin: 0 !important; }
+.tinynet-panel .tinynet-numbers .jp-OutputArea-child,
+.tinynet-panel .tinynet-numbers .jp-OutputArea-output {
+  display: block !important; width: auto !important; }
+.tinynet-panel .tinynet-code pre {
+  white-space: pre-wrap !important; word-break: normal !important;
+  overflow-wrap: normal !important; line-height: 1.4 !important; }
+.tinynet-panel .tinynet-lesson, .tinynet-panel .tinynet-code {
+  word-break: normal; overflow-wrap: normal; }
+.tinynet-panel .tinynet-plot img { max-width: 100% !important; height: auto !important; }
+.tinynet-panel .widget-label, .tinynet-panel .widget-readout,
+.tinynet-panel .widget-dropdown > select, .tinynet-panel .widget-checkbox label {
+  white-space: nowrap !important; word-break: normal !important; }
+</style>"""
 
 
 class OptionalLogSlider(widgets.HBox):
@@ -71,13 +102,14 @@ class OptionalLogSlider(widgets.HBox):
     off_value : float
         Where the slider sits when the panel starts with ``value = 0``.
     readout_format : str
-        How the readout shows the value, e.g. ``".1e"`` or ``".3g"``.
+        How the readout shows the value (d3-format), by default three
+        significant digits as every panel shows rates: 0.1, 0.00178.
     """
 
     value = traitlets.Float(0.0)
 
     def __init__(self, value=0.0, description="", min=-5.0, max=-1.0, step=0.25,
-                 off_value=None, readout_format=".1e"):
+                 off_value=None, readout_format=RATE_FORMAT):
         on = value > 0
         self.switch = widgets.Checkbox(value=on, description=description, indent=False,
                                        layout=widgets.Layout(width="auto"))
@@ -160,10 +192,13 @@ class ChoiceSlider(widgets.HBox):
         self.slider.value = self._label(change["new"])
 
 
+_DPI = 96  # one figure inch is 96 CSS pixels
+
+
 def _figure_output(fig):
     """A Jupyter display_data message holding the figure as PNG (deterministic bytes)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
     return {"output_type": "display_data", "metadata": {},
             "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
                      "text/plain": repr(fig)}}
@@ -223,17 +258,28 @@ class ExperimentPanel(widgets.VBox):
         self._held = False
         self._pending = False
         rows = rows or [[name] for name in self.controls]
-        boxes = [widgets.HBox([self.controls[name] for name in row]) for row in rows]
+        # a row of controls wraps between controls (never inside one) when narrow
+        boxes = [widgets.HBox([self.controls[name] for name in row],
+                              layout=widgets.Layout(flex_flow="row wrap",
+                                                    align_items="center"))
+                 for row in rows]
         if beside:
-            # the numbers go beside the figure where there is room, else below it
-            self.output.layout = widgets.Layout(width="820px", max_width="100%")
-            self.numbers.layout = widgets.Layout(width="440px", margin="24px 0 0 8px")
+            # The figure takes the room the numbers leave, down to 420 px;
+            # only on a narrower screen do the numbers go below it.
+            self.output.layout = widgets.Layout(flex="1 1 420px", min_width="0")
+            # as wide as its longest line, up to 460 px (51 characters); a
+            # longer message (a diverged run) wraps between words
+            self.numbers.layout = widgets.Layout(flex="0 1 auto", max_width="460px",
+                                                 margin="16px 0 0 12px")
             results = [widgets.HBox([self.output, self.numbers],
                                     layout=widgets.Layout(flex_flow="row wrap",
-                                                          align_items="flex-start"))]
+                                                          align_items="flex-start",
+                                                          width="100%"))]
         else:
             results = [self.output, self.numbers]
-        super().__init__(boxes + results)
+        self.css = widgets.HTML(PANEL_CSS, layout=widgets.Layout(display="none"))
+        super().__init__(boxes + results + [self.css])
+        self.add_class("tinynet-panel")
         for control in self.controls.values():
             control.observe(self._changed, "value")
         self.refresh()
@@ -299,6 +345,8 @@ class ExperimentPanel(widgets.VBox):
         self.result = result
         self.runs += 1
         self.output.outputs = (_figure_output(fig),)
+        # never wider than the figure itself, so the numbers stand right beside it
+        self.output.layout.max_width = f"{round(fig.get_figwidth() * _DPI)}px"
         self.numbers.outputs = (_text_output(text),)
         for callback in self.on_run:
             callback(self)
@@ -313,18 +361,122 @@ class ExperimentPanel(widgets.VBox):
 
 
 # ---------------------------------------------------------------------------
-# The panels of notebooks 07 and 08
+# Controls shared by the panels: one look and one readout format per quantity
 # ---------------------------------------------------------------------------
 
+# widths that keep a row of three controls inside a 1024-pixel screen
+_SLIDER_WIDTH = "330px"
+_SHORT_WIDTH = "300px"
 
-def _learning_rate_slider(value, readout_format=".3g"):
-    return widgets.FloatLogSlider(value=value, base=10, min=-3, max=2, step=0.25,
+
+def _learning_rate_slider(value, min=-3, max=2):
+    return widgets.FloatLogSlider(value=value, base=10, min=min, max=max, step=0.25,
                                   description="learning rate", continuous_update=False,
-                                  readout_format=readout_format, style=_STYLE, layout=_WIDE)
+                                  readout_format=RATE_FORMAT, style=_STYLE,
+                                  layout=widgets.Layout(width=_SLIDER_WIDTH))
+
+
+def _weight_decay_slider(value, min=-5, max=-0.5, step=0.25, off_value=1e-3):
+    control = OptionalLogSlider(value, "weight decay", min=min, max=max, step=step,
+                                off_value=off_value, readout_format=RATE_FORMAT)
+    control.slider.layout.width = "240px"
+    return control
+
+
+def _int_slider(value, description, min, max, step=1):
+    return widgets.IntSlider(value=value, min=min, max=max, step=step,
+                             description=description, continuous_update=False,
+                             style=_STYLE, layout=widgets.Layout(width=_SHORT_WIDTH))
+
+
+def _batch_size_slider(value):
+    return widgets.SelectionSlider(options=sorted(set(BATCH_SIZES) | {value}), value=value,
+                                   description="batch size", continuous_update=False,
+                                   style=_STYLE, layout=widgets.Layout(width=_SHORT_WIDTH))
+
+
+def _train_size_slider(value):
+    choices = [("all" if n is None else str(n), n) for n in TRAIN_SIZES]
+    if value not in TRAIN_SIZES:
+        choices.append((str(value), value))
+    control = ChoiceSlider(choices, value, description="training images")
+    control.slider.layout.width = _SHORT_WIDTH
+    return control
+
+
+def _optimizer_menu(value):
+    from .optim import OPTIMIZERS
+
+    return widgets.Dropdown(options=list(OPTIMIZERS), value=value, description="optimizer",
+                            style=_STYLE, layout=widgets.Layout(width="190px"))
+
+
+def _mark(controls):
+    for name, control in controls.items():
+        control.add_class("tinynet-" + name.replace("_", "-"))  # for browser tests
+    return controls
+
+
+def _code_box(panel, line):
+    """Show ``line`` (the run as Python) in the panel's code box, selectable in one click."""
+    panel.python_line = line
+    panel.code.value = (
+        '<div style="font-size: 12px; color: #555">the same run in Python '
+        "(click the line to select it, then copy):</div>"
+        '<pre style="user-select: all; margin: 2px 0; padding: 4px 6px; '
+        'background: #f4f4f4; font-size: 12px">'
+        f"{html.escape(line)}</pre>")
+
+
+def _with_scenarios(panel, catalogue, complete, matching):
+    """Give ``panel`` a menu of scenarios, the lesson of the chosen one, and a code box.
+
+    ``catalogue`` maps names to presets with a ``lesson``; ``complete(name)``
+    gives a scenario's full settings and ``matching(settings)`` the name of
+    the scenario the settings are, or None. The menu follows the sliders.
+    """
+    panel.code = widgets.HTML()
+    panel.code.add_class("tinynet-code")
+    panel.lesson = widgets.HTML(layout=widgets.Layout(width="auto", max_width="980px"))
+    panel.lesson.add_class("tinynet-lesson")
+    panel.scenario = widgets.Dropdown(options=[_NO_PRESET] + list(catalogue),
+                                      value=_NO_PRESET, description="scenario", style=_STYLE,
+                                      layout=widgets.Layout(width="420px"))
+    panel.scenario.add_class("tinynet-scenario")
+    syncing = []
+
+    def show_scenario(panel):
+        name = matching(panel.settings)
+        syncing.append(True)
+        try:
+            panel.scenario.value = name or _NO_PRESET
+        finally:
+            syncing.pop()
+        panel.lesson.value = (f"<b>{html.escape(name)}</b>: "
+                              f"{html.escape(catalogue[name].lesson)}" if name else "")
+
+    def choose(change):
+        if syncing or change["new"] == _NO_PRESET:
+            return
+        chosen = complete(change["new"])
+        panel.set(**{name: chosen[name] for name in panel.settings})
+
+    panel.scenario.observe(choose, "value")
+    panel.on_run.append(show_scenario)
+    show_scenario(panel)
+
+
+# ---------------------------------------------------------------------------
+# The panels of notebooks 07 and 08, and the instructor's training panel
+# ---------------------------------------------------------------------------
+
+# Two panels of curves, 806 x 298 pixels: beside the numbers on a 1280-pixel
+# screen; the browser scales the image down on a narrower one.
+_CURVES = {"ncols": 2, "width": 4.2, "height": 3.1}
 
 
 def _training_view(**settings):
-    fig, axes = new_figure(ncols=2, width=4.2, height=3.1)
+    fig, axes = new_figure(**_CURVES)
     with warnings.catch_warnings():
         # a diverged run warns; the panel prints the same message beside the plot
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -332,15 +484,58 @@ def _training_view(**settings):
     return fig, experiments.describe_training(summary), summary
 
 
-TRAINING_DEFAULTS = presets.TRAINING_DEFAULTS
+def _experiment_defaults(function, known=None):
+    """The keyword arguments ``function`` takes and their defaults, axes and extras left out.
+
+    ``known`` (a catalogue's defaults) comes first, in its order; arguments
+    of ``function`` it lacks follow in the signature's order.
+    """
+    skip = {"axes", "ax", "average_last"}
+    found = {name: p.default for name, p in inspect.signature(function).parameters.items()
+             if name not in skip and p.default is not inspect.Parameter.empty}
+    return {**(known or {}), **{k: v for k, v in found.items() if k not in (known or {})}}
 
 
-def _tidy_training(settings):
-    # the order of training_experiment's signature; readout precision
-    return presets.tidy_settings({name: settings[name] for name in TRAINING_DEFAULTS})
+def _python_line(function_name, settings):
+    """One line of Python calling ``tinynet.experiments.<function_name>`` with ``settings``.
+
+    ``repr`` writes each float so that it reads back bit for bit: the line
+    repeats the run exactly.
+    """
+    arguments = ", ".join(f"{name}={value!r}" for name, value in settings.items())
+    return (f"from tinynet.experiments import {function_name}; "
+            f"{function_name}({arguments})")
+
+
+# The arguments of training_experiment: the scenarios' ones, then any newer
+# (the optimizer, where tinynet.presets does not know it yet).
+TRAINING_DEFAULTS = _experiment_defaults(experiments.training_experiment,
+                                         presets.TRAINING_DEFAULTS)
+
+
+def _training_line(settings):
+    if set(settings) <= set(presets.TRAINING_DEFAULTS):
+        return presets.python_line(settings)
+    return _python_line("training_experiment", settings)
+
+
+def _training_scenario(name):
+    return {**TRAINING_DEFAULTS, **presets.preset_settings(name)}
+
+
+def _matching_training_scenario(settings):
+    # settings the scenarios do not name must keep their defaults
+    if any(settings[k] != TRAINING_DEFAULTS[k] for k in settings
+           if k not in presets.TRAINING_DEFAULTS):
+        return None
+    return presets.matching_preset({k: settings[k] for k in presets.TRAINING_DEFAULTS})
+
+
 BATCH_SIZES = (8, 16, 25, 32, 64, 128)
 TRAIN_SIZES = (50, 100, 200, 400, None)  # None: all 1,079 training images
 TRAINING_SLIDERS = ("learning_rate", "weight_decay", "epochs", "batch_size", "train_size")
+# the instructor's panel: the same with the menu of optimizers
+INSTRUCTOR_SLIDERS = ("optimizer",) + TRAINING_SLIDERS
 _NO_PRESET = "(your own settings)"
 
 
@@ -349,7 +544,7 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
 
     The instructor's panel. It calls
     :func:`tinynet.experiments.training_experiment` (8 and 16 filters)
-    whenever a slider is released, and shows
+    whenever a control is released, and shows
 
     * the loss and accuracy curves, and beside them the final figures of
       :func:`tinynet.experiments.describe_training`; a diverged run shows a
@@ -358,7 +553,10 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
       choosing one moves the sliders and retrains once, and its lesson is
       shown; moving a slider away from it shows "(your own settings)";
     * the settings as one line of Python (:func:`tinynet.presets.python_line`)
-      that repeats the run exactly; one click selects it for copying.
+      that repeats the run exactly; one click selects it for copying;
+    * a menu of optimizers (:data:`tinynet.optim.OPTIMIZERS`; each is built
+      with the slider's learning rate and weight decay, so Adam wants a
+      learning rate near 0.001 where SGD wants 0.1).
 
     Learning rate and weight decay are rounded to the three significant
     digits their readouts show (:func:`tinynet.presets.tidy_settings`)
@@ -367,7 +565,8 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
     Parameters
     ----------
     sliders : sequence of str
-        Which settings get a control, among ``learning_rate`` (log slider,
+        Which settings get a control, among ``optimizer`` (a menu of
+        :data:`tinynet.optim.OPTIMIZERS`), ``learning_rate`` (log slider,
         1e-3 to 100), ``weight_decay`` (log slider with an on/off box, so it
         can be exactly 0), ``epochs`` (1 to 100), ``batch_size`` (8 to 128)
         and ``train_size`` (50 images to all). The others stay fixed (a
@@ -377,8 +576,8 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
     scenarios : bool
         Show the menu of scenarios.
     **defaults
-        Starting values of ``learning_rate``, ``weight_decay``, ``epochs``,
-        ``batch_size``, ``train_size`` and ``seed``.
+        Starting values of the arguments of ``training_experiment``
+        (:data:`tinynet.presets.TRAINING_DEFAULTS`).
 
     Returns
     -------
@@ -386,84 +585,46 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
         With the extra attributes ``scenario`` (the menu), ``lesson`` and
         ``code`` (HTML widgets) and ``python_line`` (the line of the last run).
     """
-    start = presets.preset_settings(preset) if preset is not None else TRAINING_DEFAULTS
-    settings = _settings(TRAINING_DEFAULTS, {**start, **defaults})
+    # A setting the scenarios do not know (the optimizer) is part of the run
+    # only when the panel shows it or is given it, so that panels without it
+    # print the same settings and line as before.
+    known = {k: v for k, v in TRAINING_DEFAULTS.items()
+             if k in presets.TRAINING_DEFAULTS or k in sliders or k in defaults}
+    start = _training_scenario(preset) if preset is not None else TRAINING_DEFAULTS
+    _settings(known, defaults)  # an unknown name raises
+    given = {**start, **defaults}
+    settings = {name: given[name] for name in known}
+
+    def tidy(values):
+        # the order of training_experiment's signature; readout precision
+        return presets.tidy_settings({name: values[name] for name in known})
+
     makers = {
-        # 3 significant digits, trailing zeros trimmed (d3-format without a type):
-        # 0.1, 0.178, 0.00178, the values tidy_settings trains with
-        "learning_rate": lambda v: _learning_rate_slider(v, readout_format=".3"),
-        "weight_decay": lambda v: OptionalLogSlider(v, "weight decay", min=-5, max=-0.5,
-                                                    off_value=1e-3, readout_format=".3"),
-        "epochs": lambda v: widgets.IntSlider(value=v, min=1, max=max(100, v),
-                                              description="epochs",
-                                              continuous_update=False, style=_STYLE),
-        "batch_size": lambda v: widgets.SelectionSlider(
-            options=sorted(set(BATCH_SIZES) | {v}), value=v, description="batch size",
-            continuous_update=False, style=_STYLE),
-        "train_size": lambda v: ChoiceSlider(
-            [("all" if n is None else str(n), n) for n in TRAIN_SIZES]
-            + ([] if v in TRAIN_SIZES else [(str(v), v)]),
-            v, description="training images"),
+        "optimizer": _optimizer_menu,
+        "learning_rate": _learning_rate_slider,
+        "weight_decay": _weight_decay_slider,
+        "epochs": lambda v: _int_slider(v, "epochs", 1, max(100, v)),
+        "batch_size": _batch_size_slider,
+        "train_size": _train_size_slider,
     }
-    controls = _controls(makers, sliders, settings)
-    for name, control in controls.items():
-        control.add_class("tinynet-" + name.replace("_", "-"))  # for browser tests and CSS
+    controls = _mark(_controls(makers, sliders, settings))
     fixed = {k: v for k, v in settings.items() if k not in controls}
-    rows = [[n for n in ("learning_rate", "weight_decay") if n in controls],
+    rows = [[n for n in ("optimizer", "learning_rate", "weight_decay") if n in controls],
             [n for n in ("epochs", "batch_size", "train_size") if n in controls]]
     panel = ExperimentPanel(_training_view, controls, fixed, [r for r in rows if r],
-                            tidy=_tidy_training, beside=True)
+                            tidy=tidy, beside=True)
     panel.add_class("tinynet-training-panel")
-
-    panel.code = widgets.HTML()
-    # larger numbers, for the back of a classroom (only the panel's own classes)
-    panel.style = widgets.HTML(
-        "<style>.tinynet-numbers pre { font-size: 15px !important; "
-        "line-height: 1.6 !important; }</style>",
-        layout=widgets.Layout(display="none"))
-    panel.code.add_class("tinynet-code")
-    panel.lesson = widgets.HTML(layout=widgets.Layout(width="auto", max_width="980px"))
-    panel.lesson.add_class("tinynet-lesson")
-    names = list(presets.TRAINING_PRESETS)
-    panel.scenario = widgets.Dropdown(options=[_NO_PRESET] + names, value=_NO_PRESET,
-                                      description="scenario", style=_STYLE,
-                                      layout=widgets.Layout(width="420px"))
-    panel.scenario.add_class("tinynet-scenario")
-    syncing = []
-
-    def show_run(panel):
-        panel.python_line = presets.python_line(panel.settings)
-        panel.code.value = (
-            '<div style="font-size: 12px; color: #555">the same run in Python '
-            "(click the line to select it, then copy):</div>"
-            '<pre style="user-select: all; white-space: pre-wrap; margin: 2px 0; '
-            'padding: 4px 6px; background: #f4f4f4; font-size: 12px">'
-            f"{html.escape(panel.python_line)}</pre>")
-        name = presets.matching_preset(panel.settings)
-        syncing.append(True)
-        try:
-            panel.scenario.value = name or _NO_PRESET
-        finally:
-            syncing.pop()
-        panel.lesson.value = (f"<b>{html.escape(name)}</b>: "
-                              f"{html.escape(presets.TRAINING_PRESETS[name].lesson)}"
-                              if name else "")
-
-    def choose(change):
-        if syncing or change["new"] == _NO_PRESET:
-            return
-        panel.set(**presets.preset_settings(change["new"]))
-
-    panel.scenario.observe(choose, "value")
-    panel.on_run.append(show_run)
-    show_run(panel)
+    _with_scenarios(panel, presets.TRAINING_PRESETS, _training_scenario,
+                    _matching_training_scenario)
+    panel.on_run.append(lambda panel: _code_box(panel, _training_line(panel.settings)))
+    _code_box(panel, _training_line(panel.settings))
     header = [widgets.VBox([panel.scenario, panel.lesson])] if scenarios else []
-    panel.children = tuple(header) + panel.children + (panel.code, panel.style)
+    panel.children = tuple(header) + panel.children + (panel.code,)
     return panel
 
 
 def _overfitting_view(**settings):
-    fig, axes = new_figure(ncols=2, width=4.2, height=3.1)
+    fig, axes = new_figure(**_CURVES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # printed below the plot instead
         summary = experiments.overfitting_experiment(**settings, axes=axes)
@@ -493,15 +654,14 @@ def overfitting_panel(sliders=("weight_decay",), **defaults):
     """
     settings = _settings(OVERFITTING_DEFAULTS, defaults)
     makers = {
-        "weight_decay": lambda v: OptionalLogSlider(v, "weight decay", min=-4, max=-0.5,
-                                                    off_value=1e-2),
-        "train_size": lambda v: widgets.IntSlider(value=v, min=50, max=max(400, v), step=50,
-                                                  description="training images",
-                                                  continuous_update=False, style=_STYLE),
+        "weight_decay": lambda v: _weight_decay_slider(v, min=-4, max=-0.5, off_value=1e-2),
+        "train_size": lambda v: _int_slider(v, "training images", 50, max(400, v), step=50),
     }
-    controls = _controls(makers, sliders, settings)
+    controls = _mark(_controls(makers, sliders, settings))
     fixed = {k: v for k, v in settings.items() if k not in controls}
-    return ExperimentPanel(_overfitting_view, controls, fixed, [list(controls)])
+    # weight decay rounded to its readout's 3 digits, as in the training panel
+    return ExperimentPanel(_overfitting_view, controls, fixed, [list(controls)],
+                           tidy=presets.tidy_settings, beside=True)
 
 
 def _polynomial_view(**settings):
@@ -534,18 +694,15 @@ def polynomial_panel(sliders=("degree", "weight_decay"), **defaults):
     """
     settings = _settings(POLYNOMIAL_DEFAULTS, defaults)
     makers = {
-        "degree": lambda v: widgets.IntSlider(value=v, min=0, max=max(15, v),
-                                              description="degree",
-                                              continuous_update=False, style=_STYLE),
-        "weight_decay": lambda v: OptionalLogSlider(v, "weight decay", min=-8, max=0,
-                                                    step=0.5, off_value=1e-3),
-        "n_samples": lambda v: widgets.IntSlider(value=v, min=5, max=max(100, v), step=5,
-                                                 description="samples",
-                                                 continuous_update=False, style=_STYLE),
+        "degree": lambda v: _int_slider(v, "degree", 0, max(15, v)),
+        "weight_decay": lambda v: _weight_decay_slider(v, min=-8, max=0, step=0.5,
+                                                       off_value=1e-3),
+        "n_samples": lambda v: _int_slider(v, "samples", 5, max(100, v), step=5),
     }
-    controls = _controls(makers, sliders, settings)
+    controls = _mark(_controls(makers, sliders, settings))
     fixed = {k: v for k, v in settings.items() if k not in controls}
-    return ExperimentPanel(_polynomial_view, controls, fixed, [list(controls)])
+    return ExperimentPanel(_polynomial_view, controls, fixed, [list(controls)],
+                           tidy=presets.tidy_settings, beside=True)
 
 
 def _settings(known, given):

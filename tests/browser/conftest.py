@@ -208,23 +208,84 @@ def lab(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def present(tmp_path_factory):
-    """`make present` (Voila) on a free loopback port, without opening a browser.
+def kernel_processes(root_pid):
+    """Process ids of the Jupyter kernels started under ``root_pid`` (any depth).
 
-    Yields the app's URL.
+    Kernels run in sessions of their own, so they are found by parentage in
+    /proc, not by process group.
     """
+    parents, commands = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+
+    def descends(pid):
+        seen = set()
+        while pid in parents and pid not in seen:
+            if pid == root_pid:
+                return True
+            seen.add(pid)
+            pid = parents[pid]
+        return False
+
+    return sorted(pid for pid, command in commands.items()
+                  if b"ipykernel_launcher" in command and descends(pid))
+
+
+def _start_present(tmp_path_factory, voila_flags=""):
     tmp = tmp_path_factory.mktemp("present")
     port = free_port()
     env = _jupyter_env(tmp)
     env.pop("MAKEFLAGS", None)
     env.pop("MFLAGS", None)
-    command = ["make", "--no-print-directory", "present", f"PORT={port}",
-               "VOILA_FLAGS=--no-browser"]
+    command = ["make", "--no-print-directory", "present", f"PORT={port}"]
+    if voila_flags:
+        command.append(f"VOILA_FLAGS={voila_flags}")
     server = Server("voila", command, f"http://127.0.0.1:{port}", ROOT, env, tmp)
     try:
         # a static file: asking for the page itself would start a kernel
-        server.wait_until_up(f"{server.url}/voila/static/voila.js")
-        yield server.url
+        return server.wait_until_up(f"{server.url}/voila/static/voila.js")
+    except BaseException:
+        server.stop()
+        raise
+
+
+@pytest.fixture(scope="module")
+def present_server(tmp_path_factory):
+    """`make present` (Voila) as it is, on a free loopback port. Yields the Server."""
+    server = _start_present(tmp_path_factory)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def present(present_server):
+    """The URL of `make present`."""
+    return present_server.url
+
+
+# Short enough for a test, long enough for a page on a busy machine to load
+# and connect to its kernel before the culler looks at it.
+TEST_CULL_IDLE_TIMEOUT = 10  # seconds
+TEST_CULL_INTERVAL = 2
+
+
+@pytest.fixture(scope="module")
+def present_culling(tmp_path_factory):
+    """`make present` with the culler's timeout shortened from minutes to seconds."""
+    server = _start_present(
+        tmp_path_factory,
+        f"--MappingKernelManager.cull_idle_timeout={TEST_CULL_IDLE_TIMEOUT} "
+        f"--MappingKernelManager.cull_interval={TEST_CULL_INTERVAL}")
+    try:
+        yield server
     finally:
         server.stop()

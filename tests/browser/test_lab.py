@@ -6,7 +6,8 @@ Every wait is bounded; a failure leaves a screenshot in tests/browser/screenshot
 import time
 import uuid
 
-from drive_panel import SCREENSHOTS, drive
+from drive_panel import SCREENSHOTS, PanelDriver, drive
+from layout import broken_words
 
 NOTEBOOK = "07_training_sgd.ipynb"
 # Notebook 07 shows its panel with the settings its own cell passes (a later
@@ -71,4 +72,10 @@ def test_training_notebook_panel_in_jupyterlab(lab, page):
         SCREENSHOTS.mkdir(exist_ok=True)
         driver.panel.screenshot(path=str(SCREENSHOTS / f"lab-{name}.png"))
 
+    # JupyterLab's own styles break printed text anywhere; the panel's must win
+    page.set_viewport_size({"width": 1280, "height": 720})
+    PanelDriver(page).wait_until_shown()
+    assert broken_words(PanelDriver(page).panel) == []
+    page.set_viewport_size({"width": 1400, "height": 1000})
     drive(page, AFTER_RUN_ALL, shot)
+    assert broken_words(PanelDriver(page).panel) == []

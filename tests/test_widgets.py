@@ -9,11 +9,15 @@ import ipywidgets as widgets
 import pytest
 
 from tinynet import experiments, presets
+from tinynet.optim import OPTIMIZERS
 from tinynet.widgets import (
+    INSTRUCTOR_SLIDERS,
+    NETWORK_DEFAULTS,
     RATE_FORMAT,
     ChoiceSlider,
     ExperimentPanel,
     OptionalLogSlider,
+    network_panel,
     overfitting_panel,
     polynomial_panel,
     training_panel,
@@ -322,3 +326,79 @@ def test_present_config_culls_kernels_of_closed_pages_only():
     recipe = makefile.split("\npresent:", 1)[1].split("\n\n", 1)[0]
     assert "--no-browser" in recipe and "--Voila.config_file_paths=$(PRESENT_CONFIG)" in recipe
     assert "PRESENT_CONFIG   := notebooks/instructor" in makefile
+
+
+# -- the optimizer menu -----------------------------------------------------------
+
+def test_training_panel_optimizer_menu_retrains_with_that_optimizer():
+    panel = training_panel(sliders=INSTRUCTOR_SLIDERS, epochs=1, batch_size=128)
+    menu = panel.controls["optimizer"]
+    assert list(menu.options) == list(OPTIMIZERS) and menu.value == "sgd"
+    assert panel.settings["optimizer"] == "sgd"
+    assert panel.scenario.value == "(your own settings)"  # 1 epoch is no scenario
+    menu.value = "adam"
+    assert panel.runs == 2
+    expected = experiments.training_experiment(epochs=1, batch_size=128, optimizer="adam")
+    assert panel.result == expected
+    assert printed(panel) == experiments.describe_training(expected) + "\n"
+    assert panel.python_line.endswith("seed=0, optimizer='adam')")
+    assert run_python_line(panel.python_line) == panel.result
+    assert expected != experiments.training_experiment(epochs=1, batch_size=128)
+
+
+def test_training_panel_scenario_resets_the_optimizer_and_only_sgd_matches():
+    panel = training_panel(sliders=INSTRUCTOR_SLIDERS, optimizer="momentum",
+                           learning_rate=0.1)
+    assert panel.scenario.value == "(your own settings)"  # the scenarios are plain SGD
+    panel.scenario.value = "learning rate too large"
+    assert panel.settings == {**presets.preset_settings("learning rate too large"),
+                              "optimizer": "sgd"}
+    assert panel.controls["optimizer"].value == "sgd" and panel.runs == 2
+    assert panel.scenario.value == "learning rate too large"
+
+
+def test_panels_without_the_menu_keep_their_settings_and_line():
+    # notebook 07 prints these: the optimizer appears only where it is a choice
+    panel = training_panel(epochs=1, batch_size=128)
+    assert "optimizer" not in panel.settings
+    assert panel.python_line == presets.python_line(panel.settings)
+    fixed = training_panel(sliders=("learning_rate",), optimizer="adam", learning_rate=0.001,
+                           epochs=1, batch_size=128)
+    assert fixed.settings["optimizer"] == "adam" and "optimizer" not in fixed.controls
+
+
+# -- the network panel: dropout and batch normalisation ---------------------------
+
+def test_network_panel_runs_network_experiment_with_its_controls():
+    panel = network_panel(epochs=2, train_size=200)
+    assert list(panel.settings) == list(NETWORK_DEFAULTS)
+    assert set(panel.controls) == {"optimizer", "learning_rate", "weight_decay", "dropout",
+                                   "batchnorm", "epochs", "train_size"}
+    assert panel.result == experiments.network_experiment(epochs=2, train_size=200)
+    panel.controls["dropout"].value = 0.1 + 0.2  # 0.30000000000000004 from a slider
+    assert panel.settings["dropout"] == 0.3
+    panel.controls["batchnorm"].value = True
+    assert panel.runs == 3
+    expected = experiments.network_experiment(dropout=0.3, batchnorm=True, epochs=2,
+                                              train_size=200)
+    assert panel.result == expected
+    assert printed(panel) == experiments.describe_training(expected) + "\n"
+    assert "tinynet-network-panel" in panel._dom_classes
+    assert panel.python_line.startswith("from tinynet.experiments import network_experiment; "
+                                        "network_experiment(learning_rate=0.1, ")
+    assert "dropout=0.3, batchnorm=True" in panel.python_line
+    assert run_python_line(panel.python_line) == panel.result
+
+
+def test_network_panel_set_and_errors():
+    panel = network_panel(epochs=1, train_size=100)
+    panel.set(optimizer="adam", learning_rate=10 ** -2.75, dropout=0.5)
+    assert panel.runs == 2 and panel.settings["learning_rate"] == 0.00178
+    assert panel.result == experiments.network_experiment(
+        optimizer="adam", learning_rate=0.00178, dropout=0.5, epochs=1, train_size=100)
+    with pytest.raises(TypeError, match="unexpected settings"):
+        network_panel(momentum=0.9)
+    with pytest.raises(ValueError, match="no slider for"):
+        network_panel(sliders=("momentum",))
+    with pytest.raises(ValueError, match="no network preset named 'fast'"):
+        network_panel(preset="fast")

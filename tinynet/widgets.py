@@ -46,6 +46,7 @@ __all__ = [
     "training_panel",
     "overfitting_panel",
     "polynomial_panel",
+    "network_panel",
 ]
 
 _STYLE = {"description_width": "initial"}
@@ -619,6 +620,120 @@ def training_panel(sliders=TRAINING_SLIDERS, preset=None, scenarios=True, **defa
     panel.on_run.append(lambda panel: _code_box(panel, _training_line(panel.settings)))
     _code_box(panel, _training_line(panel.settings))
     header = [widgets.VBox([panel.scenario, panel.lesson])] if scenarios else []
+    panel.children = tuple(header) + panel.children + (panel.code,)
+    return panel
+
+
+# ---------------------------------------------------------------------------
+# The network panel: an MLP with dropout and batch normalisation
+# ---------------------------------------------------------------------------
+
+
+def _network_view(**settings):
+    fig, axes = new_figure(**_CURVES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # printed beside the plot instead
+        summary = experiments.network_experiment(**settings, axes=axes)
+    return fig, experiments.describe_training(summary), summary
+
+
+def _network_presets():
+    """REG's scenarios for this panel (:data:`tinynet.presets.NETWORK_PRESETS`), if any."""
+    return getattr(presets, "NETWORK_PRESETS", {})
+
+
+# The arguments of network_experiment, in its order.
+NETWORK_DEFAULTS = _experiment_defaults(experiments.network_experiment,
+                                        getattr(presets, "NETWORK_DEFAULTS", None))
+NETWORK_SLIDERS = ("optimizer", "learning_rate", "weight_decay", "dropout", "batchnorm",
+                   "epochs", "train_size")
+
+
+def _tidy_network(settings):
+    tidy = presets.tidy_settings({name: settings[name] for name in NETWORK_DEFAULTS})
+    tidy["dropout"] = round(float(tidy["dropout"]), 2)  # a slider's 0.30000000000000004
+    return tidy
+
+
+def _network_scenario(name):
+    return _tidy_network({**NETWORK_DEFAULTS, **_network_presets()[name].settings})
+
+
+def _matching_network_scenario(settings):
+    tidy = _tidy_network({**NETWORK_DEFAULTS, **settings})
+    for name in _network_presets():
+        if _network_scenario(name) == tidy:
+            return name
+    return None
+
+
+def network_panel(sliders=NETWORK_SLIDERS, preset=None, scenarios=True, **defaults):
+    """Retrain an MLP on the flattened digits with dropout and batch normalisation.
+
+    Calls :func:`tinynet.experiments.network_experiment` (an MLP built by
+    :func:`tinynet.network.build_mlp`, two hidden layers of 100 by default)
+    whenever a control is released, and shows the loss and accuracy curves
+    with the final figures of :func:`tinynet.experiments.describe_training`
+    beside them, the run as one line of Python, and, when
+    :data:`tinynet.presets.NETWORK_PRESETS` exists, a menu of its scenarios.
+
+    Parameters
+    ----------
+    sliders : sequence of str
+        Among ``optimizer`` (menu), ``learning_rate``, ``weight_decay``,
+        ``dropout`` (ratio 0 to 0.8 in steps of 0.1), ``batchnorm``
+        (switch), ``epochs`` (1 to 100), ``batch_size`` and ``train_size``
+        (50 images to all). The others stay fixed.
+    preset : str, optional
+        Start from this scenario's settings (``**defaults`` override them).
+    scenarios : bool
+        Show the menu of scenarios (if there are any).
+    **defaults
+        Starting values of the arguments of ``network_experiment``.
+
+    Returns
+    -------
+    ExperimentPanel
+        With the extra attributes ``scenario``, ``lesson``, ``code`` and
+        ``python_line`` as the training panel has.
+    """
+    catalogue = _network_presets()
+    if preset is not None and preset not in catalogue:
+        raise ValueError(f"no network preset named {preset!r}; choose among {list(catalogue)}.")
+    start = _network_scenario(preset) if preset is not None else NETWORK_DEFAULTS
+    _settings(NETWORK_DEFAULTS, defaults)  # an unknown name raises
+    settings = {**start, **defaults}
+    makers = {
+        "optimizer": _optimizer_menu,
+        "learning_rate": _learning_rate_slider,
+        "weight_decay": _weight_decay_slider,
+        "dropout": lambda v: widgets.FloatSlider(
+            value=v, min=0.0, max=0.8, step=0.1, description="dropout ratio",
+            readout_format=".1f", continuous_update=False, style=_STYLE,
+            layout=widgets.Layout(width="280px")),
+        "batchnorm": lambda v: widgets.Checkbox(value=bool(v), description="batch norm",
+                                                indent=False,
+                                                layout=widgets.Layout(width="110px")),
+        "epochs": lambda v: _int_slider(v, "epochs", 1, max(100, v)),
+        "batch_size": _batch_size_slider,
+        "train_size": _train_size_slider,
+    }
+    controls = _mark(_controls(makers, sliders, settings))
+    fixed = {k: v for k, v in settings.items() if k not in controls}
+    rows = [[n for n in ("optimizer", "learning_rate", "weight_decay") if n in controls],
+            [n for n in ("dropout", "batchnorm", "epochs", "batch_size", "train_size")
+             if n in controls]]
+    panel = ExperimentPanel(_network_view, controls, fixed, [r for r in rows if r],
+                            tidy=_tidy_network, beside=True)
+    panel.add_class("tinynet-network-panel")
+    _with_scenarios(panel, catalogue, _network_scenario, _matching_network_scenario)
+
+    def show_line(panel):
+        _code_box(panel, _python_line("network_experiment", panel.settings))
+
+    panel.on_run.append(show_line)
+    show_line(panel)
+    header = [widgets.VBox([panel.scenario, panel.lesson])] if scenarios and catalogue else []
     panel.children = tuple(header) + panel.children + (panel.code,)
     return panel
 

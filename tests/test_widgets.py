@@ -2,6 +2,7 @@
 
 import ast
 import base64
+import html
 import warnings
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import ipywidgets as widgets
 import pytest
 
 from tinynet import experiments, presets
+from tinynet import widgets as widgets_module
 from tinynet.optim import OPTIMIZERS
 from tinynet.widgets import (
     INSTRUCTOR_SLIDERS,
@@ -176,15 +178,19 @@ def test_training_panel_scenario_menu_moves_the_sliders_and_retrains_once():
     panel = training_panel(epochs=2)
     assert panel.scenario.value == "(your own settings)"  # 2 epochs is no scenario
     assert panel.lesson.value == ""
-    panel.scenario.value = "weight decay to the rescue"
+    # the scenario that adds weight decay to "overfitting a small subset" (its
+    # name is REG's to choose)
+    (decayed,) = [name for name, preset in presets.TRAINING_PRESETS.items()
+                  if preset.settings.get("weight_decay")]
+    panel.scenario.value = decayed
     assert panel.runs == 2
-    expected = presets.preset_settings("weight decay to the rescue")
+    expected = presets.preset_settings(decayed)
     assert panel.settings == expected
     assert panel.controls["train_size"].slider.value == "100"
     assert panel.controls["weight_decay"].switch.value
     assert panel.controls["epochs"].value == 100
     assert panel.result == experiments.training_experiment(**expected)
-    assert "weight decay to the rescue" in panel.lesson.value
+    assert html.escape(decayed) in panel.lesson.value
     panel.controls["weight_decay"].value = 0.0  # now it is the overfitting scenario
     assert panel.scenario.value == "overfitting a small subset" and panel.runs == 3
     panel.controls["epochs"].value = 99
@@ -402,3 +408,31 @@ def test_network_panel_set_and_errors():
         network_panel(sliders=("momentum",))
     with pytest.raises(ValueError, match="no network preset named 'fast'"):
         network_panel(preset="fast")
+
+
+def test_curve_panels_title_the_run_over_both_plots():
+    panel = network_panel(epochs=1, train_size=100, dropout=0.5, batchnorm=True,
+                          optimizer="momentum")
+    fig, _, _ = widgets_module._network_view(**panel.settings)
+    title = fig._suptitle.get_text()
+    assert title.startswith("learning rate 0.1, weight decay 0, MLP 100-100, dropout 0.5")
+    assert fig.axes[0].get_title() == ""  # not centred over the left plot alone
+
+
+def test_network_panel_scenarios_set_fixed_settings_too():
+    names = list(getattr(presets, "NETWORK_PRESETS", {}))
+    if not names:
+        pytest.skip("tinynet.presets has no NETWORK_PRESETS")
+    panel = network_panel()
+    assert list(panel.scenario.options)[1:] == names
+    deep = [n for n in names if "hidden_sizes" in presets.NETWORK_PRESETS[n].settings
+            and "train_size" not in presets.NETWORK_PRESETS[n].settings][0]
+    panel.scenario.value = deep
+    expected = {**NETWORK_DEFAULTS, **presets.NETWORK_PRESETS[deep].settings}
+    assert panel.settings == expected and panel.runs == 2
+    assert panel.result == experiments.network_experiment(**expected)
+    assert html.escape(deep) in panel.lesson.value
+    panel.controls["epochs"].value = 3
+    assert panel.scenario.value == "(your own settings)"
+    panel.controls["epochs"].value = expected["epochs"]
+    assert panel.scenario.value == deep

@@ -384,10 +384,10 @@ def _weight_decay_slider(value, min=-5, max=-0.5, step=0.25, off_value=1e-3):
     return control
 
 
-def _int_slider(value, description, min, max, step=1):
+def _int_slider(value, description, min, max, step=1, width=_SHORT_WIDTH):
     return widgets.IntSlider(value=value, min=min, max=max, step=step,
                              description=description, continuous_update=False,
-                             style=_STYLE, layout=widgets.Layout(width=_SHORT_WIDTH))
+                             style=_STYLE, layout=widgets.Layout(width=width))
 
 
 def _batch_size_slider(value):
@@ -476,13 +476,27 @@ def _with_scenarios(panel, catalogue, complete, matching):
 _CURVES = {"ncols": 2, "width": 4.2, "height": 3.1}
 
 
+def _title_over_both(fig, axes):
+    """Move the left panel's title (the run's settings) over both panels, wrapped if long.
+
+    Centred over the left panel, a long title ("learning rate 0.01, weight
+    decay 0, MLP 100-100, dropout 0.1, batch norm, momentum") ran off the
+    figure's left edge.
+    """
+    title = axes[0].get_title()
+    if title:
+        axes[0].set_title("")
+        fig.suptitle(title, wrap=True)
+    return fig
+
+
 def _training_view(**settings):
     fig, axes = new_figure(**_CURVES)
     with warnings.catch_warnings():
         # a diverged run warns; the panel prints the same message beside the plot
         warnings.simplefilter("ignore", RuntimeWarning)
         summary = experiments.training_experiment(**settings, axes=axes)
-    return fig, experiments.describe_training(summary), summary
+    return _title_over_both(fig, axes), experiments.describe_training(summary), summary
 
 
 def _experiment_defaults(function, known=None):
@@ -634,7 +648,7 @@ def _network_view(**settings):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # printed beside the plot instead
         summary = experiments.network_experiment(**settings, axes=axes)
-    return fig, experiments.describe_training(summary), summary
+    return _title_over_both(fig, axes), experiments.describe_training(summary), summary
 
 
 def _network_presets():
@@ -710,11 +724,11 @@ def network_panel(sliders=NETWORK_SLIDERS, preset=None, scenarios=True, **defaul
         "dropout": lambda v: widgets.FloatSlider(
             value=v, min=0.0, max=0.8, step=0.1, description="dropout ratio",
             readout_format=".1f", continuous_update=False, style=_STYLE,
-            layout=widgets.Layout(width="280px")),
+            layout=widgets.Layout(width="260px")),
         "batchnorm": lambda v: widgets.Checkbox(value=bool(v), description="batch norm",
                                                 indent=False,
                                                 layout=widgets.Layout(width="110px")),
-        "epochs": lambda v: _int_slider(v, "epochs", 1, max(100, v)),
+        "epochs": lambda v: _int_slider(v, "epochs", 1, max(100, v), width="260px"),
         "batch_size": _batch_size_slider,
         "train_size": _train_size_slider,
     }
@@ -743,7 +757,7 @@ def _overfitting_view(**settings):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # printed below the plot instead
         summary = experiments.overfitting_experiment(**settings, axes=axes)
-    return fig, experiments.describe_training(summary), summary
+    return _title_over_both(fig, axes), experiments.describe_training(summary), summary
 
 
 OVERFITTING_DEFAULTS = {"weight_decay": 0.0, "train_size": 100, "epochs": 100,

@@ -11,18 +11,26 @@ import warnings
 from pathlib import Path
 
 from tinynet import experiments
-from tinynet.presets import preset_settings, python_line, tidy_settings
+from tinynet.presets import preset_settings, tidy_settings
+from tinynet.widgets import _python_line, _tidy_network, _training_line
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 RETRAIN_TIMEOUT = 60  # seconds for one retrain to show, on a busy 2-core machine
 
 
-def expected_numbers(settings):
+def expected_numbers(settings, experiment=experiments.training_experiment):
     """The text the panel prints for ``settings``, computed here in the test process."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        summary = experiments.training_experiment(**settings)
+        summary = experiment(**settings)
     return experiments.describe_training(summary).strip()
+
+
+def expected_network_run(settings):
+    """The line and the numbers the network panel shows for ``settings``."""
+    settings = _tidy_network(settings)
+    return (_python_line("network_experiment", settings),
+            expected_numbers(settings, experiments.network_experiment))
 
 
 class PanelDriver:
@@ -51,13 +59,14 @@ class PanelDriver:
                                                         timeout=timeout * 1000)
         self.panel.scroll_into_view_if_needed()
 
-    def wait_for_run(self, settings, before_src, timeout=RETRAIN_TIMEOUT):
+    def wait_for_run(self, settings, before_src, timeout=RETRAIN_TIMEOUT, expected=None):
         """Wait until the panel shows the run of ``settings``; check line, numbers and plot.
 
-        Returns the new plot's src.
+        ``expected`` is the pair (line of Python, printed numbers); by default
+        that of the training panel. Returns the new plot's src.
         """
         settings = tidy_settings(settings)
-        line, numbers = python_line(settings), expected_numbers(settings)
+        line, numbers = expected or (_training_line(settings), expected_numbers(settings))
         deadline = time.monotonic() + timeout
         seen = None
         while time.monotonic() < deadline:
@@ -95,6 +104,9 @@ class PanelDriver:
 
     def choose_scenario(self, name):
         self.panel.locator(".tinynet-scenario select").select_option(label=name)
+
+    def choose_optimizer(self, name):
+        self.panel.locator(".tinynet-optimizer select").select_option(label=name)
 
 
 def drive(page, start, shot=None):
@@ -140,7 +152,8 @@ def drive(page, start, shot=None):
     # a scenario sets every slider at once
     scenario = "overfitting a small subset"
     driver.choose_scenario(scenario)
-    settings = preset_settings(scenario)
+    # a scenario is plain SGD; other settings (the optimizer) go back to their defaults
+    settings = {**start, **preset_settings(scenario)}
     src = driver.wait_for_run(settings, src)
     assert driver.readout("epochs") == "100"
     assert driver.readout("batch-size") == "25"

@@ -4,12 +4,16 @@ import time
 
 import pytest
 from conftest import TEST_CULL_IDLE_TIMEOUT, TEST_CULL_INTERVAL, kernel_processes
-from drive_panel import RETRAIN_TIMEOUT, SCREENSHOTS, PanelDriver, drive
+from drive_panel import RETRAIN_TIMEOUT, SCREENSHOTS, PanelDriver, drive, expected_network_run
 from layout import broken_words, numbers_beside_plot, off_screen
 
-from tinynet.presets import TRAINING_DEFAULTS
+from tinynet import presets
+from tinynet.presets import TRAINING_DEFAULTS as SCENARIO_DEFAULTS
+from tinynet.widgets import NETWORK_DEFAULTS
 
-PANEL_COUNT = 2  # the training panel and the polynomial panel
+# the instructor's training panel has the optimizer menu
+TRAINING_DEFAULTS = {**SCENARIO_DEFAULTS, "optimizer": "sgd"}
+PANEL_COUNT = 3  # the training, network and polynomial panels
 # the projector sizes of issue 9
 SCREENS = [(1280, 720), (1024, 768)]
 
@@ -73,6 +77,45 @@ def test_present_panels_fit_the_screen_and_break_no_word(present, page, width, h
         time.sleep(0.2)
     assert broken_words(training) == []
     assert off_screen(page, training) == []
+
+
+def test_present_optimizer_menu_and_network_panel(present, page):
+    page.goto(present)
+    wait_for_panels(page)
+    training = PanelDriver(page)
+    before = training.plot_src()
+    training.choose_optimizer("adam")
+    training.wait_for_run({**TRAINING_DEFAULTS, "optimizer": "adam"}, before)
+    assert training.code_line().endswith("optimizer='adam')")
+
+    network = PanelDriver(page, ".tinynet-network-panel")
+    network.wait_until_shown()
+    settings = dict(NETWORK_DEFAULTS)
+    src = network.wait_for_run(settings, None, expected=expected_network_run(settings))
+    # the dropout ratio by keyboard: one step of 0.1
+    network.press_on_handle("dropout", "ArrowRight")
+    settings["dropout"] = 0.1
+    src = network.wait_for_run(settings, src, expected=expected_network_run(settings))
+    assert network.readout("dropout") == "0.1"
+    network.tick("batchnorm")
+    settings["batchnorm"] = True
+    src = network.wait_for_run(settings, src, expected=expected_network_run(settings))
+    network.choose_optimizer("momentum")
+    settings["optimizer"] = "momentum"
+    src = network.wait_for_run(settings, src, expected=expected_network_run(settings))
+    network.type_into_readout("learning-rate", "0.01")
+    settings["learning_rate"] = 0.01
+    src = network.wait_for_run(settings, src, expected=expected_network_run(settings))
+    for name, preset in getattr(presets, "NETWORK_PRESETS", {}).items():
+        if "hidden_sizes" in preset.settings:  # one scenario that sets a fixed setting
+            network.choose_scenario(name)
+            settings = {**NETWORK_DEFAULTS, **preset.settings}
+            network.wait_for_run(settings, src, expected=expected_network_run(settings))
+            assert name in network.panel.locator(".tinynet-lesson").inner_text()
+            break
+    assert broken_words(network.panel) == []
+    SCREENSHOTS.mkdir(exist_ok=True)
+    network.panel.screenshot(path=str(SCREENSHOTS / "present-network-panel.png"))
 
 
 def test_present_culls_the_kernels_of_closed_pages(present_culling, browser):

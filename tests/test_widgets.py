@@ -270,7 +270,8 @@ def test_hold_runs_once_even_when_nested():
         fig = __import__("tinynet.plotting", fromlist=["new_figure"]).new_figure()[0]
         return fig, f"{a} {b}", a + b
 
-    panel = ExperimentPanel(view, {"a": widgets.IntSlider(value=1), "b": widgets.IntSlider(value=2)})
+    panel = ExperimentPanel(view, {"a": widgets.IntSlider(value=1),
+                                   "b": widgets.IntSlider(value=2)})
     with panel.hold():
         panel.controls["a"].value = 3
         with panel.hold():

@@ -12,9 +12,16 @@ directly; a panel only
   (:attr:`ExperimentPanel.result`).
 
 Changing several controls at once with :meth:`ExperimentPanel.set` runs the
-experiment only once; that is what the training panel's menu of teaching
-scenarios calls. The training panel also prints its settings as one line of
-Python (:func:`tinynet.presets.python_line`) that repeats the run exactly.
+experiment only once; that is what the menus of teaching scenarios call. The
+training panel (TinyNet, with an optional optimizer menu) and the network
+panel (an MLP with a dropout-ratio slider and a batch-norm switch, calling
+:func:`tinynet.experiments.network_experiment`) also print their settings as
+one line of Python that repeats the run exactly.
+
+Every panel carries the same small style sheet (:data:`PANEL_CSS`): text
+breaks only between words, the numbers stand beside a figure that shrinks to
+the screen, and a panel fits a 1280x720 or 1024x768 projector
+(tests/browser measure it in Voila and JupyterLab).
 
 ::
 
@@ -24,6 +31,7 @@ Python (:func:`tinynet.presets.python_line`) that repeats the run exactly.
     panel.set(learning_rate=1.0, weight_decay=0)   # retrains once
     panel.result                            # the summary dict of the last run
     panel.python_line                       # the same run as one line of Python
+    network_panel(dropout=0.5, batchnorm=True)     # the MLP, same conventions
 """
 
 import base64
@@ -58,11 +66,13 @@ RATE_FORMAT = ".3"
 
 # The look of every panel, scoped to its own class. JupyterLab and Voila
 # render printed text with `word-break: break-all`, which split "0.6" / "479"
-# and "batch_siz" / "e" across lines; here text breaks only between words, and the figure shrinks to the room it has (it is drawn
-# for 1280-pixel screens and scaled down on 1024-pixel projectors) so that the
-# numbers stay beside it and the whole panel fits one screen. (The output
-# area's table layout would make the numbers' column a million pixels wide
-# inside a flex row; as blocks they take the width of their longest line.)
+# and "batch_siz" / "e" across lines; here text breaks only between words
+# (a long message wraps at spaces), labels and readouts never wrap, and the
+# figure shrinks to the room it has (it is drawn for 1280-pixel screens and
+# scaled down on 1024-pixel projectors) so that the numbers stay beside it
+# and the whole panel fits one screen. (The output area's table layout would
+# make the numbers' column a million pixels wide inside a flex row; as
+# blocks they take the width of their longest line.)
 PANEL_CSS = """<style>
 .tinynet-panel .tinynet-numbers pre {
   white-space: pre-wrap !important; word-break: normal !important;
@@ -76,6 +86,7 @@ PANEL_CSS = """<style>
   overflow-wrap: normal !important; line-height: 1.4 !important; }
 .tinynet-panel .tinynet-lesson, .tinynet-panel .tinynet-code {
   word-break: normal; overflow-wrap: normal; }
+.tinynet-panel .tinynet-lesson .widget-html-content { line-height: 1.4; }
 .tinynet-panel .tinynet-plot img { max-width: 100% !important; height: auto !important; }
 .tinynet-panel .widget-label, .tinynet-panel .widget-readout,
 .tinynet-panel .widget-dropdown > select, .tinynet-panel .widget-checkbox label {

@@ -78,6 +78,14 @@ def test_present_panels_fit_the_screen_and_break_no_word(present, page, width, h
     assert broken_words(training) == []
     assert off_screen(page, training) == []
 
+    # the scenario with the longest lesson still fits
+    longest = max(presets.TRAINING_PRESETS, key=lambda n: len(presets.TRAINING_PRESETS[n].lesson))
+    before = driver.plot_src()
+    driver.choose_scenario(longest)
+    driver.wait_for_run({**TRAINING_DEFAULTS, **presets.preset_settings(longest)}, before)
+    assert broken_words(training) == []
+    assert off_screen(page, training) == [], f"with the lesson of {longest!r}"
+
 
 def test_present_optimizer_menu_and_network_panel(present, page):
     page.goto(present)

@@ -182,3 +182,22 @@ def test_cleared_workspaces_give_the_same_numbers():
     again = _engine.loss_and_gradients(TinyNet(**params), x, t)
     for name in PARAM_NAMES:
         np.testing.assert_array_equal(again[1][name], first[1][name], err_msg=name)
+
+
+@pytest.mark.parametrize("chunk", [1, 10**4, 10**12])
+def test_product_chunks_do_not_change_the_result(monkeypatch, chunk):
+    """One BLAS call per image, a few images, or one call per product: same numbers."""
+    rng = np.random.default_rng(15)
+    params, x, t = random_case(rng, N=6, C=2, H=12, W=8, F1=4, F2=6)
+    monkeypatch.setattr(_engine, "_GEMM_CHUNK", chunk)
+    assert_close(_engine.loss_and_gradients(TinyNet(**params), x, t),
+                 layer_reference(params, x, t), 1e-12, f"chunk {chunk}")
+
+
+def test_chunk_rows_divide_the_rows_and_respect_the_limit(monkeypatch):
+    monkeypatch.setattr(_engine, "_GEMM_CHUNK", 1000)
+    assert _engine._chunk_rows(96, 8, 10) == 96      # 960 multiply-adds: one chunk
+    assert _engine._chunk_rows(96, 8, 20) == 48      # 1920: two chunks of 48 rows
+    assert _engine._chunk_rows(96, 8, 200) == 8      # even one unit is over: one unit
+    assert _engine._chunk_rows(40, 8, 20) == 40      # 800: all five units
+    assert _engine._chunk_rows(56, 8, 20) == 8       # 7 units: 7 does not split

@@ -42,8 +42,9 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._checks import as_float_array, check_labels
 
-# Samples per block: about this many bytes of conv-1 im2col rows per block.
-_BLOCK_BYTES = 1 << 19
+# Samples per block: about this many bytes of conv-1 output and col2im products
+# per block (see _fused; chunked products keep the BLAS operands in cache).
+_BLOCK_BYTES = 5 << 20
 # Below this many floating-point operations per step, one thread is faster.
 _MIN_FLOP_FOR_THREADS = 40e6
 # Matrix products are cut into batches of row chunks of at most this many
@@ -365,7 +366,9 @@ def _fused(params, x, labels, dtype):
     bfc = params["b_fc"].astype(dtype, copy=False)
     consts = (W1m, W2m, W2k, Wfc, bfc, dtype)
 
-    per_sample = 4 * (H // 2) * (W // 2) * (9 * C + 1) * np.dtype(dtype).itemsize
+    # the largest per-sample buffers: conv1's output (4 cells of each pooling
+    # window) and col2im's nine products, H2 W2 F1 values each
+    per_sample = 13 * (H // 2) * (W // 2) * F1 * np.dtype(dtype).itemsize
     B = max(1, min(N, _BLOCK_BYTES // per_sample))
     starts = range(0, N, B)
 

@@ -18,7 +18,8 @@ def pytest_terminal_summary(terminalreporter):
     if not _durations:
         return
     write = terminalreporter.write_line
-    terminalreporter.section("notebook run times (budget: 60 s each, 180 s in all)")
+    terminalreporter.section(f"notebook run times (budget: {NOTEBOOK_BUDGET_S} s each, "
+                             f"{SUITE_BUDGET_S} s in all)")
     for path, seconds in sorted(_durations.items()):
         flag = "" if seconds <= NOTEBOOK_BUDGET_S else "  OVER BUDGET"
         write(f"{seconds:7.1f} s  {path}{flag}")

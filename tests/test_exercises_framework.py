@@ -580,3 +580,60 @@ def test_odd_results_never_pass_and_never_crash_the_checker(checker, answer, ret
     for odd in ODD_RESULTS:
         with pytest.raises(ExerciseFailed, match=r"FAIL on case 1 of \d+"):
             _quiet(checker, lambda *args, odd=odd: odd)
+
+
+# -- the chapter 6 checkers (notebooks 09 to 13) -----------------------------
+# Their own test modules try the mistakes of each lesson; here every one of
+# them meets the mistakes any exercise can make, and an endless loop.
+
+from tinynet.exercises import initialization as init_checks  # noqa: E402
+from tinynet.exercises import normalization, optimizers, regularization  # noqa: E402
+from tinynet.exercises import search as search_checks  # noqa: E402
+from tinynet.initialization import init_std, init_weights  # noqa: E402
+from tinynet.search import log_uniform  # noqa: E402
+
+CHAPTER6 = [
+    (optimizers.check_momentum_step, optimizers._momentum_reference),
+    (optimizers.check_adam_step, optimizers._adam_reference),
+    (normalization.check_batchnorm_backward, normalization.batchnorm_backward_reference),
+    (init_checks.check_init_std, init_std),
+    (init_checks.check_init_weights, init_weights),
+    (regularization.check_dropout_forward, regularization.dropout_forward_reference),
+    (search_checks.check_log_uniform, log_uniform),
+]
+CHAPTER6_IDS = [c.__name__ for c, _ in CHAPTER6]
+
+
+@pytest.mark.parametrize("checker, answer", CHAPTER6, ids=CHAPTER6_IDS)
+def test_chapter6_a_correct_answer_passes_visible_and_hidden(checker, answer, capsys):
+    assert checker(answer)
+    assert checker(answer, hidden=True)
+    lines = capsys.readouterr().out.splitlines()
+    name = checker.__name__[len("check_"):]
+    assert len(lines) == 2 and all(line.startswith(f"{name}: PASS (") for line in lines)
+
+
+@pytest.mark.parametrize("checker, answer", CHAPTER6, ids=CHAPTER6_IDS)
+@pytest.mark.parametrize("label, make, pattern", COMMON, ids=[m[0] for m in COMMON])
+def test_chapter6_any_exercise_mistake_fails_with_its_message(checker, answer, label, make,
+                                                               pattern):
+    with np.errstate(all="ignore"), pytest.raises(ExerciseFailed) as caught:
+        _quiet(checker, make(answer))
+    message = str(caught.value)
+    name = checker.__name__[len("check_"):]
+    assert message.startswith(f"{name}: FAIL on case 1 of "), message
+    assert "tinynet/exercises" not in message  # never a frame of the checker itself
+    # a type mistake is named as such; the checker may add its own wording
+    if label != "unrelated exception":
+        assert re.search(pattern.split(":")[0], message), message
+    else:
+        assert re.search(r"your code raised KeyError: 'oops'", message), message
+
+
+@pytest.mark.parametrize("checker, answer", CHAPTER6, ids=CHAPTER6_IDS)
+def test_chapter6_an_endless_loop_is_stopped(checker, answer, monkeypatch):
+    monkeypatch.setattr(framework, "TIME_LIMIT", 0.2)
+    start = time.perf_counter()
+    with pytest.raises(ExerciseFailed, match=r"did not return within 0.2 s and was stopped"):
+        _quiet(checker, looping(answer))
+    assert time.perf_counter() - start < 2

@@ -5,27 +5,49 @@ The course exercise's API::
     from tinynet.layers import Convolution, Relu, FullyConnected, MaxPool, SoftmaxWithLoss
     from tinynet import TinyNet, init_params, train_one_iter
 
-Modules, one idea each: :mod:`~tinynet.layers` (forward and backward of each
-layer), :mod:`~tinynet.im2col`, :mod:`~tinynet.naive` (loop versions),
-:mod:`~tinynet.model` (TinyNet), :mod:`~tinynet.optim` (SGD),
-:mod:`~tinynet.training` (the training loop), :mod:`~tinynet.gradcheck`,
-:mod:`~tinynet.datasets`, :mod:`~tinynet.polynomial`, :mod:`~tinynet.plotting`.
+Modules, one idea each:
+
+* the layers and the network: :mod:`~tinynet.layers` (forward and backward
+  of each layer, batch normalisation and dropout among them),
+  :mod:`~tinynet.im2col`, :mod:`~tinynet.naive` (loop versions),
+  :mod:`~tinynet.model` (TinyNet, the exercise's network),
+  :mod:`~tinynet.network` (a network from any list of layers, MLPs);
+* training: :mod:`~tinynet.optim` (SGD, Momentum, Nesterov, AdaGrad,
+  RMSProp, Adam), :mod:`~tinynet.training` (the training loop),
+  :mod:`~tinynet.initialization` (weight scales and activation histograms),
+  :mod:`~tinynet.search` (random hyperparameter search on validation data);
+* checking and data: :mod:`~tinynet.gradcheck`, :mod:`~tinynet.datasets`,
+  :mod:`~tinynet.polynomial`, :mod:`~tinynet.landscapes` (the optimizers'
+  test surface);
+* the lessons' glue: :mod:`~tinynet.plotting`, :mod:`~tinynet.experiments`,
+  :mod:`~tinynet.presets`, :mod:`~tinynet.widgets`, :mod:`~tinynet.exercises`.
 """
 
 from .model import PARAM_NAMES, TinyNet, init_params, output_shapes, train_one_iter
-from .optim import SGD
+from .network import Network, build_mlp, train_network
+from .optim import OPTIMIZERS, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSProp, make_optimizer
 from .training import History, train
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "PARAM_NAMES",
+    "OPTIMIZERS",
     "SGD",
+    "Momentum",
+    "Nesterov",
+    "AdaGrad",
+    "RMSProp",
+    "Adam",
+    "make_optimizer",
     "History",
+    "Network",
     "TinyNet",
+    "build_mlp",
     "init_params",
     "output_shapes",
     "train",
+    "train_network",
     "train_one_iter",
     "__version__",
 ]

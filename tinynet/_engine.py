@@ -55,6 +55,8 @@ _GEMM_CHUNK = None
 # multiply-adds), and the chunk size for them and for every other BLAS.
 _SMALL_KERNEL_ARCHS = {"skylakex", "cooperlake", "sapphirerapids"}
 _SMALL_CHUNK, _CACHE_CHUNK = 1_000_000, 4_000_000
+# At most this many bytes of per-chunk weight-gradient products at once.
+_GRAD_STACK_BYTES = 1 << 20
 
 _controller = None
 _controller_lock = threading.Lock()
@@ -164,6 +166,19 @@ def _im2col_pool_order(xp, B, H2, W2, C, out):
     np.copyto(target, windows)
 
 
+def _im2col_pool_order_T(xp, B, H2, W2, C, outT):
+    """:func:`_im2col_pool_order` into the transpose ``outT`` (9 C + 1, 4 B H2 W2).
+
+    Row (kh, kw, c) of ``outT`` holds, in column (dh, dw, b, i, j), pixel
+    (2 i + dh + kh, 2 j + dw + kw) of channel c of padded ``xp``. The last
+    row (the bias's ones) is left alone.
+    """
+    sb, sh, sw, sc = xp.strides
+    windows = as_strided(xp, shape=(3, 3, C, 2, 2, B, H2, W2),
+                         strides=(sh, sw, sc, sh, sw, sb, 2 * sh, 2 * sw))
+    np.copyto(outT[:-1].reshape(3, 3, C, 2, 2, B, H2, W2), windows)
+
+
 def _chunk_rows(rows, unit, KN):
     """Rows per chunk for a product of ``rows`` rows by a (K, N) matrix (``KN = K * N``).
 
@@ -184,6 +199,20 @@ def _chunk_rows(rows, unit, KN):
         if count % c == 0 and unit * c * KN <= limit:
             best = c
     return unit * best
+
+
+def _grad_chunk_rows(rows, r, KN, itemsize):
+    """Rows per chunk for a weight gradient, a sum over chunks of (K, N) products.
+
+    ``r`` (from :func:`_chunk_rows`) times the smallest factor that keeps the
+    stack of per-chunk products within ``_GRAD_STACK_BYTES``, so that its
+    memory stays small (the large case has 32 chunks of (289, 64) otherwise).
+    """
+    count = rows // r
+    for c in range(1, count + 1):
+        if count % c == 0 and (count // c) * KN * itemsize <= _GRAD_STACK_BYTES:
+            return r * c
+    return rows
 
 
 def _chunked(a, r):
@@ -242,7 +271,7 @@ def _workspace(B, C, H, W, F1, F2, dtype):
     R1, R2 = 4 * B * H2 * W2, 4 * B * H4 * W4
     ws = dict(
         xp=np.zeros((B, H + 2, W + 2, C), dtype=dtype),
-        cols1=np.ones((R1, 9 * C + 1), dtype=dtype),
+        cols1T=np.ones((9 * C + 1, R1), dtype=dtype),
         a1=np.empty((R1, F1), dtype=dtype),
         m1=np.empty(R1 * F1 // 4, dtype=dtype),
         scratch=np.empty(R1 * F1 // 4, dtype=dtype),
@@ -274,8 +303,12 @@ def _block_pass(xb, labels, consts, N):
     # conv1 -> pool1 -> relu1, channels last
     xp = ws["xp"]                                  # zero border, interior rewritten
     xp[:, 1:-1, 1:-1, :] = xb.transpose(0, 2, 3, 1)
-    cols1 = ws["cols1"]                            # last column: ones, for the bias
-    _im2col_pool_order(xp, B, H2, W2, C, cols1)
+    # conv1's rows are stored transposed, (9 C + 1, R1), last row the ones:
+    # with few input channels a row is only 9 C values long, and copying
+    # along j (W2 values) is faster than along (kw, c) (3 C values)
+    cols1T = ws["cols1T"]
+    _im2col_pool_order_T(xp, B, H2, W2, C, cols1T)
+    cols1 = cols1T.T                               # (R1, 9 C + 1), a view
     r1 = _chunk_rows(R1, H2 * W2, W1m.size)      # chunks of whole (dh, dw, b) images
     a1 = ws["a1"]
     np.matmul(_chunked(cols1, r1), W1m, out=_chunked(a1, r1))
@@ -317,7 +350,8 @@ def _block_pass(xb, labels, consts, N):
     _unpool4(a2, m2, g2, da2, mask[:M2])
     da2 = da2.reshape(R2, F2)
     # (9 F1 + 1, F2), bias gradient last: per-chunk products, summed in chunk order
-    dW2m = np.matmul(_chunked(cols2, r2).transpose(0, 2, 1), _chunked(da2, r2)).sum(axis=0)
+    g2r = _grad_chunk_rows(R2, r2, W2m.size, W2m.itemsize)
+    dW2m = np.matmul(_chunked(cols2, g2r).transpose(0, 2, 1), _chunked(da2, g2r)).sum(axis=0)
     # col2im: reorder da2 to image order (one copy), one batched product into
     # nine contiguous blocks (one per kernel offset), then nine shifted adds
     image = ws["image"]
@@ -337,8 +371,9 @@ def _block_pass(xb, labels, consts, N):
     g1 = g1.reshape(-1)
     da1 = a1  # a1 is no longer needed once routed: reuse it
     _unpool4_into_self(a1, m1, g1, mask)
-    dW1m = np.matmul(_chunked(cols1, r1).transpose(0, 2, 1),
-                     _chunked(da1.reshape(R1, F1), r1)).sum(axis=0)   # (9 C + 1, F1)
+    g1r = _grad_chunk_rows(R1, r1, W1m.size, W1m.itemsize)
+    dW1m = np.matmul(_chunked(cols1, g1r).transpose(0, 2, 1),
+                     _chunked(da1.reshape(R1, F1), g1r)).sum(axis=0)   # (9 C + 1, F1)
     return loss, dW1m, dW2m, dWfc, dbfc
 
 

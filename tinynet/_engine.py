@@ -281,8 +281,10 @@ def _workspace(B, C, H, W, F1, F2, dtype):
         a2=np.empty((R2, F2), dtype=dtype),
         m2=np.empty(R2 * F2 // 4, dtype=dtype),
         da2=np.empty((4, R2 * F2 // 4), dtype=dtype),
-        image=np.empty((B, H2, W2, F2), dtype=dtype),
-        D=np.empty((9, B * H2 * W2, F1), dtype=dtype),
+        # conv2's output gradient in image order, two zero columns on the
+        # right of each row (see _block_pass's col2im)
+        image=np.zeros((B, H2, W2 + 2, F2), dtype=dtype),
+        D=np.empty((3, 3, B * H2 * (W2 + 2), F1), dtype=dtype),
         dp1p=np.empty((B, H2 + 2, W2 + 2, F1), dtype=dtype),
         g1=np.empty((B, H2, W2, F1), dtype=dtype),
     )
@@ -353,19 +355,29 @@ def _block_pass(xb, labels, consts, N):
     g2r = _grad_chunk_rows(R2, r2, W2m.size, W2m.itemsize)
     dW2m = np.matmul(_chunked(cols2, g2r).transpose(0, 2, 1), _chunked(da2, g2r)).sum(axis=0)
     # col2im: reorder da2 to image order (one copy), one batched product into
-    # nine contiguous blocks (one per kernel offset), then nine shifted adds
+    # nine contiguous blocks D[kh, kw] (one per kernel offset), then the
+    # shifts. Each image row carries two zero columns on the right, so in the
+    # flat rows (b, i, x) of width W2 + 2 the shift by kw is a shift of the
+    # whole flat array by kw rows (what wraps into the next row comes from
+    # the zero columns, and adds exact zeros): six contiguous adds sum the
+    # three kw per kh, then three adds of whole image rows shift by kh.
     image = ws["image"]
-    np.copyto(image.reshape(B, H4, 2, W4, 2, F2),
+    Q = B * H2 * (W2 + 2)                          # rows (b, i, x), x < W2 + 2
+    np.copyto(image[:, :, :W2, :].reshape(B, H4, 2, W4, 2, F2),
               da2.reshape(2, 2, B, H4, W4, F2).transpose(2, 3, 0, 4, 1, 5))
-    rd = _chunk_rows(B * H2 * W2, H2 * W2, F2 * F1)
-    D = ws["D"]                                    # (9, B*H2*W2, F1)
-    np.matmul(_chunked(image.reshape(B * H2 * W2, F2), rd)[None], W2k[:, None],
+    rd = _chunk_rows(Q, H2 * (W2 + 2), F2 * F1)
+    D = ws["D"]                                    # (3, 3, Q, F1)
+    np.matmul(_chunked(image.reshape(Q, F2), rd)[None], W2k[:, None],
               out=D.reshape(9, -1, rd, F1))
+    for kh in range(3):
+        row = D[kh, 0]                             # becomes the sum over kw
+        row[1:] += D[kh, 1, :-1]
+        row[2:] += D[kh, 2, :-2]
     dp1p = ws["dp1p"]
-    dp1p.fill(0)
-    for k in range(9):
-        kh, kw = divmod(k, 3)
-        dp1p[:, kh:kh + H2, kw:kw + W2, :] += D[k].reshape(B, H2, W2, F1)
+    dp1p[:, H2:] = 0                               # rows only the kh = 1, 2 shifts reach
+    dp1p[:, :H2] = D[0, 0].reshape(B, H2, W2 + 2, F1)
+    dp1p[:, 1:H2 + 1] += D[1, 0].reshape(B, H2, W2 + 2, F1)
+    dp1p[:, 2:] += D[2, 0].reshape(B, H2, W2 + 2, F1)
     np.greater(m1, 0, out=mask)
     g1 = np.multiply(dp1p[:, 1:-1, 1:-1, :], mask.reshape(B, H2, W2, F1), out=ws["g1"])
     g1 = g1.reshape(-1)

@@ -257,7 +257,7 @@ def _workspace(B, C, H, W, F1, F2, dtype):
     large allocations (which also serialise threads in the kernel). The
     zero borders of the padded arrays and the ones columns are written once.
     """
-    key = (B, C, H, W, F1, F2, np.dtype(dtype))
+    key = (B, C, H, W, F1, F2, np.dtype(dtype), _gemm_chunk(), _GRAD_STACK_BYTES)
     spaces = getattr(_local, "spaces", None)
     if spaces is None:
         spaces = _local.spaces = {}
@@ -288,6 +288,16 @@ def _workspace(B, C, H, W, F1, F2, dtype):
         dp1p=np.empty((B, H2 + 2, W2 + 2, F1), dtype=dtype),
         g1=np.empty((B, H2, W2, F1), dtype=dtype),
     )
+    # rows per product chunk (see _chunk_rows), worked out once per geometry
+    itemsize = np.dtype(dtype).itemsize
+    r1 = _chunk_rows(R1, H2 * W2, (9 * C + 1) * F1)    # chunks of whole (dh, dw, b) images
+    r2 = _chunk_rows(R2, H4 * W4, (9 * F1 + 1) * F2)
+    ws["chunks"] = dict(
+        r1=r1, r2=r2,
+        g1r=_grad_chunk_rows(R1, r1, (9 * C + 1) * F1, itemsize),
+        g2r=_grad_chunk_rows(R2, r2, (9 * F1 + 1) * F2, itemsize),
+        rd=_chunk_rows(B * H2 * (W2 + 2), H2 * (W2 + 2), F2 * F1),
+    )
     spaces[key] = ws
     return ws
 
@@ -311,7 +321,7 @@ def _block_pass(xb, labels, consts, N):
     cols1T = ws["cols1T"]
     _im2col_pool_order_T(xp, B, H2, W2, C, cols1T)
     cols1 = cols1T.T                               # (R1, 9 C + 1), a view
-    r1 = _chunk_rows(R1, H2 * W2, W1m.size)      # chunks of whole (dh, dw, b) images
+    r1 = ws["chunks"]["r1"]
     a1 = ws["a1"]
     np.matmul(_chunked(cols1, r1), W1m, out=_chunked(a1, r1))
     a1 = a1.reshape(4, M1)                         # the 4 cells of each window
@@ -323,7 +333,7 @@ def _block_pass(xb, labels, consts, N):
     # conv2 -> pool2 -> relu2
     cols2 = ws["cols2"]
     _im2col_pool_order(p1p, B, H4, W4, F1, cols2)
-    r2 = _chunk_rows(R2, H4 * W4, W2m.size)
+    r2 = ws["chunks"]["r2"]
     a2 = ws["a2"]
     np.matmul(_chunked(cols2, r2), W2m, out=_chunked(a2, r2))
     a2 = a2.reshape(4, M2)
@@ -352,7 +362,7 @@ def _block_pass(xb, labels, consts, N):
     _unpool4(a2, m2, g2, da2, mask[:M2])
     da2 = da2.reshape(R2, F2)
     # (9 F1 + 1, F2), bias gradient last: per-chunk products, summed in chunk order
-    g2r = _grad_chunk_rows(R2, r2, W2m.size, W2m.itemsize)
+    g2r = ws["chunks"]["g2r"]
     dW2m = np.matmul(_chunked(cols2, g2r).transpose(0, 2, 1), _chunked(da2, g2r)).sum(axis=0)
     # col2im: reorder da2 to image order (one copy), one batched product into
     # nine contiguous blocks D[kh, kw] (one per kernel offset), then the
@@ -365,7 +375,7 @@ def _block_pass(xb, labels, consts, N):
     Q = B * H2 * (W2 + 2)                          # rows (b, i, x), x < W2 + 2
     np.copyto(image[:, :, :W2, :].reshape(B, H4, 2, W4, 2, F2),
               da2.reshape(2, 2, B, H4, W4, F2).transpose(2, 3, 0, 4, 1, 5))
-    rd = _chunk_rows(Q, H2 * (W2 + 2), F2 * F1)
+    rd = ws["chunks"]["rd"]
     D = ws["D"]                                    # (3, 3, Q, F1)
     np.matmul(_chunked(image.reshape(Q, F2), rd)[None], W2k[:, None],
               out=D.reshape(9, -1, rd, F1))
@@ -383,7 +393,7 @@ def _block_pass(xb, labels, consts, N):
     g1 = g1.reshape(-1)
     da1 = a1  # a1 is no longer needed once routed: reuse it
     _unpool4_into_self(a1, m1, g1, mask)
-    g1r = _grad_chunk_rows(R1, r1, W1m.size, W1m.itemsize)
+    g1r = ws["chunks"]["g1r"]
     dW1m = np.matmul(_chunked(cols1, g1r).transpose(0, 2, 1),
                      _chunked(da1.reshape(R1, F1), g1r)).sum(axis=0)   # (9 C + 1, F1)
     return loss, dW1m, dW2m, dWfc, dbfc

@@ -5,16 +5,20 @@ This module computes the same numbers, the loss and the six gradients of
 TinyNet on a batch, for :func:`tinynet.train_one_iter` and
 :func:`tinynet.train`, with tricks that would clutter the layers:
 
-* **Cache-sized blocks.** The batch is cut into blocks of a few samples;
-  each block runs the whole forward and backward pass while its arrays stay
-  in the CPU cache, and the blocks' gradients are added up in block order
-  (so results never depend on timing).
+* **Blocks of the batch.** The batch is cut into an even number of equal
+  blocks of a few samples (about 5 MB of buffers each, which every thread
+  allocates once and reuses); each block runs the whole forward and
+  backward pass, and the blocks' gradients are added up in block order.
+  The blocks depend only on the shapes, so results never depend on the
+  thread count or on timing.
 * **Channels last, rows in pool order.** im2col is one stride-trick copy of
   a padded (B, H, W, C) block into rows ordered (dh, dw, b, i, j): pixel
   (2i + dh, 2j + dw). The convolution's output (rows @ weights) then holds
   the four values of every 2x2 pooling window in four contiguous blocks, so
   pooling is three ``np.maximum`` calls and its backward a dozen contiguous
   operations. ReLU runs after the pool (they commute), on a 4x smaller array.
+  conv1's rows are stored transposed, so that the copy runs along image rows
+  even for one input channel.
 * **Products in small row chunks.** Each matrix product runs as numpy's
   batched ``matmul`` over a (chunks, rows, K) view of its tall operand: one
   call from Python, one BLAS call per chunk of at most a million
@@ -23,8 +27,10 @@ TinyNet on a batch, for :func:`tinynet.train_one_iter` and
 * **Bias folded into the product** as a column of ones in the im2col rows;
   the bias gradient is then the last row of the weight gradient.
 * **col2im as one batched product** into nine contiguous blocks (one per
-  kernel offset) and nine shifted whole-image adds, instead of a scatter of
-  columns.
+  kernel offset), then shifts instead of a scatter of columns: with two
+  zero columns after each image row, the three shifts along a row are
+  shifts of whole flat arrays, and the three along the height add whole
+  image rows.
 * **Two Python threads** over the blocks, with BLAS pinned to one thread
   (threadpoolctl), when the step is large enough to pay for them.
 
@@ -426,7 +432,13 @@ def _fused(params, x, labels, dtype):
     # the largest per-sample buffers: conv1's output (4 cells of each pooling
     # window) and col2im's nine products, H2 W2 F1 values each
     per_sample = 13 * (H // 2) * (W // 2) * F1 * np.dtype(dtype).itemsize
-    B = max(1, min(N, _BLOCK_BYTES // per_sample))
+    largest = max(1, min(N, _BLOCK_BYTES // per_sample))
+    # blocks of (nearly) equal size, an even number of them if more than one,
+    # so that two threads get equal work (the same blocks for any thread
+    # count: the sums, and so the results, never depend on it)
+    count = -(-N // largest)
+    count += count % 2 if count > 1 else 0
+    B = -(-N // count)
     starts = range(0, N, B)
 
     def run(s):

@@ -24,7 +24,7 @@ lab lab-exercises present test check unit nbval browser notebooks exercises grad
 
 help:
 	@echo "make lab      start JupyterLab on the course notebooks (sets up .venv first)"
-	@echo "make present  serve the slider panels as an app on http://127.0.0.1:$(PORT) (Voila)"
+	@echo "make present  serve the slider panels on http://127.0.0.1:$(PORT) (Voila; opens no browser; closed pages free their kernel after 2 min)"
 	@echo "make lab-exercises  the exercise edition in JupyterLab: you write the layers (builds it first)"
 	@echo "make check    a student-sized check: unit tests and notebook checks (no browser, no grading)"
 	@echo "make test     run every test: unit, notebooks, grading and browser tests"

@@ -108,7 +108,7 @@ NETWORK_DEFAULTS = {"learning_rate": 0.1, "weight_decay": 0.0, "dropout": 0.0,
 
 # Scenarios for tinynet.experiments.network_experiment (an MLP on the flattened
 # digits), for the optimizer, batch-norm and dropout lessons; numbers are
-# over seeds 0-4 (dropout: 0-9), from tools/study_regularization.py.
+# over seeds 0-4 (regularisation: 0-9, as in notebook 12).
 NETWORK_PRESETS = {
     "SGD at a small learning rate": Preset(
         {"learning_rate": 0.01},
@@ -139,18 +139,28 @@ NETWORK_PRESETS = {
         "every layer's inputs are rescaled, and it learns, to 0.98 ± 0.005 validation "
         "accuracy over 5 seeds.",
     ),
-    "MLP overfitting 100 images": Preset(
-        {"hidden_sizes": (200, 200), "train_size": 100, "epochs": 100, "batch_size": 20},
-        "Two hidden layers of 200 units on 100 images for 100 epochs: training "
-        "accuracy 1.0, validation 0.86 ± 0.01 over 10 seeds, a gap of about 0.14.",
+    "deep MLP overfitting 100 images": Preset(
+        {"hidden_sizes": (100, 100, 100, 100, 100), "train_size": 100, "epochs": 100,
+         "batch_size": 20},
+        "Five hidden layers of 100 units (about 47,000 weights) on 100 images for 100 "
+        "epochs: training accuracy 1.0, validation 0.85 ± 0.02 over 10 seeds (mean of "
+        "the last 10 epochs), a gap of about 0.15.",
     ),
-    "dropout 0.5 on 100 images": Preset(
-        {"hidden_sizes": (200, 200), "train_size": 100, "epochs": 100, "batch_size": 20,
-         "dropout": 0.5},
-        "The same with dropout 0.5: training accuracy still reaches 1.0, and validation "
-        "accuracy rises by only about 0.005 on average over 10 seeds (mean of the last 10 "
-        "epochs higher in 7 of 10). Dropout helps a little here; weight decay on this "
-        "MLP does not help at all (0.03 lowers it).",
+    "weight decay 0.003 on the deep MLP": Preset(
+        {"hidden_sizes": (100, 100, 100, 100, 100), "train_size": 100, "epochs": 100,
+         "batch_size": 20, "weight_decay": 0.003},
+        "The same with weight decay 0.003: on average over 10 seeds validation accuracy "
+        "(mean of the last 10 epochs) rises by about 0.01, higher in 8 of 10 seeds, and "
+        "the gap narrows in 8 of 10. About one point: half the spread between seeds, so "
+        "one run may not show it. 0.03 is too strong (about -0.06).",
+    ),
+    "dropout 0.2 on the deep MLP": Preset(
+        {"hidden_sizes": (100, 100, 100, 100, 100), "train_size": 100, "epochs": 100,
+         "batch_size": 20, "dropout": 0.2},
+        "The same with dropout 0.2 after each hidden layer: on average over 10 seeds "
+        "validation accuracy (mean of the last 10 epochs) rises by about 0.013, higher in "
+        "7 of 10 seeds, gap narrower in 8 of 10. A small gain; dropout 0.5 is too strong "
+        "for five layers.",
     ),
 }
 

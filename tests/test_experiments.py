@@ -20,6 +20,15 @@ def two_axes():
     return Figure().subplots(1, 2)
 
 
+def figure_text(axes):
+    """Every title of the axes and every text of their figure, joined."""
+    figure = axes[0].figure
+    parts = [a.get_title() for a in axes] + [t.get_text() for t in figure.texts]
+    if figure._suptitle is not None:
+        parts.append(figure._suptitle.get_text())
+    return " ".join(parts)
+
+
 # -- gradient descent on the bumpy function ---------------------------------
 
 @pytest.mark.parametrize("learning_rate, verdict", [
@@ -230,3 +239,121 @@ def test_error_versus_degree_with_weight_decay_stays_low():
     _, _, test_decayed = E.error_versus_degree(range(2, 16), weight_decay=1e-3)
     assert test_decayed.max() < 0.05
     assert test_free.max() > 1.0
+
+
+# -- chapter 6 additions: optimizers, the MLP, claims over seeds, number formats -------
+
+def test_training_experiment_sgd_by_name_is_the_default_path_bit_for_bit():
+    default = E.training_experiment(epochs=1, batch_size=64)
+    assert E.training_experiment(epochs=1, batch_size=64, optimizer="sgd") == default
+    _, history = E.train_digits(epochs=1, batch_size=64)
+    assert default == E.training_summary(history)
+
+
+def test_training_experiment_other_optimizer_changes_the_run_and_names_it_in_the_title():
+    axes = two_axes()
+    momentum = E.training_experiment(epochs=1, batch_size=64, learning_rate=0.01,
+                                     optimizer="momentum", axes=axes)
+    sgd = E.training_experiment(epochs=1, batch_size=64, learning_rate=0.01)
+    assert momentum != sgd
+    assert momentum["val_accuracy"] > sgd["val_accuracy"]  # momentum 0.9: ten times the speed
+    assert "momentum" in figure_text(axes)
+    with pytest.raises(TypeError, match="optimizer must be a name"):
+        E.training_experiment(epochs=1, optimizer=3)
+    with pytest.raises(ValueError, match="nadam"):
+        E.training_experiment(epochs=1, optimizer="nadam")
+
+
+def test_network_experiment_learns_and_draws():
+    axes = two_axes()
+    summary = E.network_experiment(epochs=2, hidden_sizes=(20,), dropout=0.2, axes=axes)
+    assert not summary["diverged"]
+    assert set(summary) == {"diverged", "train_loss", "train_accuracy", "val_loss",
+                            "val_accuracy", "gap", "penalty"}
+    assert summary["val_accuracy"] > 0.7
+    assert summary == E.network_experiment(epochs=2, hidden_sizes=(20,), dropout=0.2)  # seeded
+
+
+def test_network_experiment_regularisers_change_the_run():
+    base = E.network_experiment(epochs=2, hidden_sizes=(20,), train_size=100)
+    assert E.network_experiment(epochs=2, hidden_sizes=(20,), train_size=100,
+                                dropout=0.5) != base
+    decayed = E.network_experiment(epochs=2, hidden_sizes=(20,), train_size=100,
+                                   weight_decay=0.01)
+    assert decayed["penalty"] > 0 and base["penalty"] == 0
+
+
+def test_late_means_average_the_last_epochs():
+    _, history = E.train_mlp_digits(epochs=4, hidden_sizes=(10,), train_size=50)
+    late = E.late_means(history, 2)
+    val = np.array(history.val_accuracy[-2:])
+    train = np.array(history.train_accuracy[-2:])
+    assert late == {"late_val_accuracy": round(float(val.mean()), 3),
+                    "late_gap": round(float((train - val).mean()), 3)}
+    # more epochs than trained: all epochs after epoch 0
+    assert E.late_means(history, 99)["late_val_accuracy"] == round(
+        float(np.mean(history.val_accuracy[1:])), 3)
+    with pytest.raises(ValueError, match="last"):
+        E.late_means(history, 0)
+
+
+def test_seed_study_mean_and_spread_are_those_of_the_runs():
+    study = E.seed_study(E.network_experiment, [0, 1, 2], epochs=1, hidden_sizes=(10,))
+    accuracies = np.array([r["val_accuracy"] for r in study["runs"]])
+    assert study["seeds"] == [0, 1, 2] and study["diverged"] == 0
+    assert study["mean"]["val_accuracy"] == round(float(accuracies.mean()), 4)
+    assert study["std"]["val_accuracy"] == round(float(accuracies.std()), 4)
+    assert study["min"]["val_accuracy"] == accuracies.min()
+    assert len(set(accuracies)) > 1  # the seeds differ
+    with pytest.raises(ValueError, match="seeds="):
+        E.seed_study(E.network_experiment, [0], seed=1)
+    with pytest.raises(ValueError, match="at least one seed"):
+        E.seed_study(E.network_experiment, [])
+
+
+def test_seed_comparison_is_paired_by_seed():
+    result = E.seed_comparison(E.network_experiment, [0, 1],
+                               {"epochs": 1, "hidden_sizes": (10,), "learning_rate": 0.01},
+                               {"learning_rate": 0.1})
+    slow = [E.network_experiment(epochs=1, hidden_sizes=(10,), learning_rate=0.01, seed=s)
+            for s in (0, 1)]
+    fast = [E.network_experiment(epochs=1, hidden_sizes=(10,), learning_rate=0.1, seed=s)
+            for s in (0, 1)]
+    d = [round(f["val_accuracy"] - s["val_accuracy"], 3) for s, f in zip(slow, fast)]
+    assert result["val_accuracy"]["differences"] == d
+    assert result["val_accuracy"]["up"] == sum(x > 0 for x in d) == 2
+
+
+def test_describe_training_never_prints_negative_zero():
+    summary = {"diverged": False, "train_loss": -0.0, "train_accuracy": 0.9,
+               "val_loss": 0.3, "val_accuracy": 0.9, "gap": -0.0001, "penalty": 0,
+               "late_val_accuracy": 0.9, "late_gap": -0.0004}
+    text = E.describe_training(summary)
+    assert "-0.000" not in text
+    assert "gap (train - validation accuracy) 0.000" in text
+    assert "gap 0.000" in text
+    assert "-0.012" in E.describe_training({**summary, "gap": -0.012})  # real negatives stay
+
+
+@pytest.mark.parametrize("value, text", [(0.001, "0.001"), (1e-3, "0.001"),
+                                         (0.0177827941, "0.0178"), (1.7782794e-05, "1.78e-05"),
+                                         (0.0, "0"), (0.1, "0.1"), (3.0, "3")])
+def test_format_setting_one_format_for_rates_and_decays(value, text):
+    assert E.format_setting(value) == text
+
+
+def test_titles_show_rounded_settings():
+    axes = two_axes()
+    E.training_experiment(learning_rate=10 ** -1.75, epochs=1, batch_size=128, axes=axes)
+    assert "0.0178" in figure_text(axes) and "0.017782" not in figure_text(axes)
+    axes = two_axes()
+    E.overfitting_experiment(weight_decay=10 ** -1.75, epochs=1, axes=axes)
+    assert "0.0178" in figure_text(axes) and "0.017782" not in figure_text(axes)
+
+
+def test_plot_paired_seeds_draws_one_line_per_seed_and_the_mean():
+    ax = Figure().subplots()
+    values = [[0.8, 0.82, 0.81], [0.83, 0.84, 0.80]]
+    assert E.plot_paired_seeds(["a", "b"], values, ax=ax, title="t") is ax
+    assert len(ax.lines) >= 3
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]

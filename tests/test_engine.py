@@ -201,3 +201,27 @@ def test_chunk_rows_divide_the_rows_and_respect_the_limit(monkeypatch):
     assert _engine._chunk_rows(96, 8, 200) == 8      # even one unit is over: one unit
     assert _engine._chunk_rows(40, 8, 20) == 40      # 800: all five units
     assert _engine._chunk_rows(56, 8, 20) == 8       # 7 units: 7 does not split
+
+
+@pytest.mark.parametrize("N, block_bytes, expected", [
+    (100, 16 * 13 * 14 * 14 * 16 * 8, [13] * 7 + [9]),   # at most 16 a block: 8 blocks, not 7
+    (64, 1 << 30, [64]),                                 # one block is left alone
+    (5, 1, [1] * 5),                                     # 6 blocks asked for 5 samples: one each
+])
+def test_blocks_are_nearly_equal_and_even_in_number(monkeypatch, N, block_bytes, expected):
+    """Two threads get equal work; the blocks depend on the shapes only."""
+    sizes = []
+    original = _engine._block_pass
+
+    def recording(xb, *args):
+        sizes.append(xb.shape[0])
+        return original(xb, *args)
+
+    monkeypatch.setattr(_engine, "_block_pass", recording)
+    monkeypatch.setattr(_engine, "_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(_engine, "_MIN_FLOP_FOR_THREADS", float("inf"))   # in order, one thread
+    rng = np.random.default_rng(16)
+    params, x, t = random_case(rng, N=N, C=1, H=28, W=28, F1=16, F2=32)
+    got = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    assert sizes == expected
+    assert_close(got, layer_reference(params, x, t), 1e-12, "even blocks")

@@ -15,6 +15,7 @@ Run (from the repository root; about 10 to 20 minutes on one core)::
 
     nice -n 19 env OPENBLAS_NUM_THREADS=1 .venv/bin/python tools/study_regularization.py
     nice -n 19 env OPENBLAS_NUM_THREADS=1 .venv/bin/python tools/study_regularization.py --part mlp
+    nice -n 19 env OPENBLAS_NUM_THREADS=1 .venv/bin/python tools/study_regularization.py --part deep
 
 The numbers quoted in tinynet/presets.py and notebooks 08 and 12 come from
 this table (and are re-checked over fewer seeds in tests/test_presets.py).
@@ -57,7 +58,8 @@ MLP = [
     ("MLP 100x5, 100 img, 100 ep, bs 20, lr 0.1", network_experiment,
      {"hidden_sizes": (100,) * 5, "train_size": 100, "epochs": 100, "batch_size": 20,
       "learning_rate": 0.1},
-     [{"weight_decay": 0.03}, {"weight_decay": 0.1}, {"dropout": 0.2},
+     [{"weight_decay": 0.003}, {"weight_decay": 0.03}, {"weight_decay": 0.1},
+      {"dropout": 0.2}, {"dropout": 0.5}, {"weight_decay": 0.003, "dropout": 0.2},
       {"weight_decay": 0.03, "dropout": 0.2}]),
 ]
 
@@ -105,7 +107,8 @@ def study(rows, seeds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["tinynet", "mlp", "all"], default="all")
+    parser.add_argument("--part", choices=["tinynet", "mlp", "deep", "all"], default="all",
+                        help="deep: only the five-layer MLP of notebook 12 (about a minute)")
     parser.add_argument("--seeds", type=int, default=10)
     args = parser.parse_args()
     seeds = range(args.seeds)
@@ -113,6 +116,8 @@ def main():
         study(TINYNET, seeds)
     if args.part in ("mlp", "all"):
         study(MLP, seeds)
+    if args.part == "deep":
+        study(MLP[-1:], seeds)
 
 
 if __name__ == "__main__":

@@ -443,3 +443,25 @@ def test_train_one_iter_flags_non_finite_results(small_batch, learning_rate, wei
             ValueError, match=r"the SGD step made \w+ non-finite \(\d+ of its \d+ values are NaN "
                               r"or infinite\).*" + blamed):
         train_one_iter(**params, x=x, t=t, learning_rate=learning_rate, weight_decay=weight_decay)
+
+
+# -- the finiteness test behind every check ----------------------------------
+
+@pytest.mark.parametrize("size", [1, 7, 4096, 4097, 100_000],
+                         ids=lambda n: f"{n} entries")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_all_finite_agrees_with_isfinite_on_small_and_large_arrays(size, dtype):
+    from tinynet._checks import all_finite
+
+    rng = np.random.default_rng(size)
+    clean = rng.standard_normal(size).astype(dtype)
+    assert all_finite(clean)
+    # huge but finite values whose sum overflows are still finite
+    huge = np.full(size, np.finfo(dtype).max, dtype=dtype)
+    assert all_finite(huge)
+    for bad in (np.nan, np.inf, -np.inf):
+        spoiled = clean.copy()
+        spoiled[rng.integers(size)] = bad
+        assert not all_finite(spoiled), (size, dtype, bad)
+        assert not all_finite(spoiled.reshape(1, -1))
+    assert all_finite(np.zeros((0, 3), dtype=dtype))

@@ -267,19 +267,6 @@ class Network:
         return self.evaluate(x, t, batch_size)[1]
 
 
-def _weight_scale(weight_std, fan_in):
-    if isinstance(weight_std, str):
-        if weight_std == "he":
-            return np.sqrt(2.0 / fan_in)
-        if weight_std == "xavier":
-            return 1.0 / np.sqrt(fan_in)
-        raise ValueError(
-            f"weight_std must be a number, 'xavier' (1/sqrt(fan_in)) or 'he' "
-            f"(sqrt(2/fan_in)); got {weight_std!r}."
-        )
-    return check_number("weight_std", weight_std, minimum=0.0)
-
-
 def build_mlp(input_size, hidden_sizes, output_size, activation="relu", weight_std="he",
               batchnorm=False, dropout=0.0, seed=0):
     """A multi-layer perceptron as a :class:`Network`.
@@ -328,7 +315,10 @@ def build_mlp(input_size, hidden_sizes, output_size, activation="relu", weight_s
     dropout = check_number("dropout", dropout, minimum=0.0)
     if dropout >= 1.0:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}.")
-    _weight_scale(weight_std, 1)  # reject a bad weight_std before drawing anything
+    # The scales live in tinynet.initialization, which builds on this module.
+    from .initialization import init_std
+
+    init_std((1, 1), weight_std)  # reject a bad weight_std before drawing anything
     seed = check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     # one seed per Dropout layer, independent of the weights' stream
@@ -337,7 +327,7 @@ def build_mlp(input_size, hidden_sizes, output_size, activation="relu", weight_s
     layers = []
     sizes = [input_size] + hidden_sizes + [output_size]
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        W = rng.standard_normal((fan_in, fan_out)) * _weight_scale(weight_std, fan_in)
+        W = rng.standard_normal((fan_in, fan_out)) * init_std((fan_in, fan_out), weight_std)
         layers.append(FullyConnected(W, np.zeros(fan_out)))
         if i == len(hidden_sizes):
             break  # the output layer

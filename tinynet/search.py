@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import _describe, as_generator, check_int, check_number
+from .training import _progress_bar
 
 __all__ = [
     "log_uniform",
@@ -107,15 +108,6 @@ def _check_ranges(ranges):
             )
         checked[name] = _check_range(f"ranges[{name!r}]", bounds[0], bounds[1])
     return checked
-
-
-def _progress_bar(total, enabled, description):
-    """A tqdm bar counting trials (a widget in notebooks, text in a terminal), or None."""
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=description, unit="trial", leave=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,7 +256,7 @@ def random_search(train_and_score, ranges, n_trials, seed=0, progress=False):
     settings = [{name: float(drawn[name][i]) for name in ranges} for i in range(n_trials)]
 
     scores = np.empty(n_trials)
-    bar = _progress_bar(n_trials, progress, "search")
+    bar = _progress_bar(n_trials, progress, "search", unit="trial")
     try:
         for i, trial in enumerate(settings):
             score = train_and_score(**trial)

@@ -72,13 +72,13 @@ def minibatches(n_samples, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
 
 
-def _progress_bar(total, enabled, description):
-    """A tqdm bar (a widget in notebooks, text in a terminal), or None."""
+def _progress_bar(total, enabled, description, unit="batch"):
+    """A tqdm bar counting ``unit`` (a widget in notebooks, text in a terminal), or None."""
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=description, unit="batch", leave=True)
+    return tqdm(total=total, desc=description, unit=unit, leave=True)
 
 
 def _decay_to_gradient(params, x, t, optimizer):

@@ -6,6 +6,8 @@ error, fall back to the layers where its layouts do not fit, and never
 modify its inputs.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -164,6 +166,51 @@ def test_train_one_iter_equals_the_layers_step(learning_rate, weight_decay):
         np.testing.assert_allclose(new, expected, rtol=1e-12, atol=1e-15, err_msg=name)
         if learning_rate == 0:
             np.testing.assert_array_equal(new, p)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("learning_rate, weight_decay", [(0.2, 0.0), (0.2, 0.05)])
+def test_train_one_iter_is_the_sgd_optimizer_step_bit_for_bit(dtype, learning_rate, weight_decay):
+    # train_one_iter writes SGD(decay_biases=True).step out by hand; the
+    # optimizer, applied to copies with the engine's gradients, is the
+    # independent computation it must equal exactly
+    rng = np.random.default_rng(14)
+    params, x, t = random_case(rng, N=9, C=2, H=8, W=8, F1=3, F2=4, dtype=dtype)
+    _, grads = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    expected = {name: p.copy() for name, p in params.items()}
+    tinynet.SGD(learning_rate, weight_decay, decay_biases=True).step(expected, grads)
+    got = tinynet.train_one_iter(**params, x=x, t=t, learning_rate=learning_rate,
+                                 weight_decay=weight_decay)
+    for name, new in zip(PARAM_NAMES, got):
+        assert new.dtype == dtype, name
+        np.testing.assert_array_equal(new, expected[name], err_msg=name)
+
+
+def _near_misses(params):
+    """Parameter sets one entry off from the valid ``params``, with the layers' message."""
+    F1, F2 = params["W_conv1"].shape[0], params["W_conv2"].shape[0]
+    rows, K = params["W_fc"].shape
+    yield "b_conv1", np.zeros(F1 + 1), rf"expected shape \({F1},\) .* got \({F1 + 1},\)"
+    yield "W_conv2", np.zeros((F2, F1 + 1, 3, 3)), f"W_conv2 must take the {F1} channels"
+    yield "b_conv2", np.zeros(F2 - 1), rf"expected shape \({F2},\) .* got \({F2 - 1},\)"
+    yield "W_fc", np.zeros((rows - 1, K)), f"W expects {rows - 1}"
+    yield "b_fc", np.zeros(K + 1), rf"expected shape \({K},\) .* got \({K + 1},\)"
+    yield "W_conv1", np.zeros((F1, 1, 3, 3, 1)), "W must be a 4-D array"
+
+
+@pytest.mark.parametrize("miss", range(6))
+def test_malformed_parameters_get_the_layers_messages(miss):
+    rng = np.random.default_rng(15)
+    params, x, t = random_case(rng, N=4, C=1, H=8, W=8, F1=3, F2=4)
+    name, bad, message = list(_near_misses(params))[miss]
+    broken = dict(params, **{name: bad})
+    with pytest.raises(ValueError) as layers_error:
+        TinyNet(**broken).forward(x, t)
+    assert re.search(message, str(layers_error.value)), str(layers_error.value)
+    assert not _engine._applies(broken, x)
+    with pytest.raises(ValueError) as step_error:
+        tinynet.train_one_iter(**broken, x=x, t=t, learning_rate=0.1, weight_decay=0.0)
+    assert str(step_error.value) == str(layers_error.value)
 
 
 def test_non_finite_scores_raise_the_layers_message():

@@ -98,14 +98,30 @@ def _gemm_chunk():
     return _GEMM_CHUNK
 
 
+_NAMES = ("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc", "b_fc")
+
+
 def fast_path_applies(net, x):
     """Whether the engine's layouts fit this network and batch."""
-    W1, W2 = net.conv1.W, net.conv2.W
-    if x.ndim != 4 or W1.shape[2:] != (3, 3) or W2.shape[2:] != (3, 3):
+    return _applies(net.params, x)
+
+
+def _applies(params, x):
+    """Whether the engine's layouts fit these parameters (by name) and batch ``x``.
+
+    Everything the fused pass relies on is checked here, so that any other
+    case (a wrong shape included) goes to the layers, whose checks explain it.
+    """
+    W1, b1, W2, b2, Wfc, bfc = (params[name] for name in _NAMES)
+    if x.ndim != 4 or W1.ndim != 4 or W2.ndim != 4 or Wfc.ndim != 2:
         return False
     N, C, H, W = x.shape
-    return (N >= 1 and C == W1.shape[1] and H % 4 == 0 and W % 4 == 0
-            and net.fc.W.shape[0] == W2.shape[0] * (H // 4) * (W // 4))
+    F1, F2 = W1.shape[0], W2.shape[0]
+    return (N >= 1 and H >= 4 and W >= 4 and H % 4 == 0 and W % 4 == 0
+            and W1.shape[1:] == (C, 3, 3) and b1.shape == (F1,)
+            and W2.shape[1:] == (F1, 3, 3) and b2.shape == (F2,)
+            and Wfc.shape[0] == F2 * (H // 4) * (W // 4) and Wfc.shape[1] >= 1
+            and bfc.shape == (Wfc.shape[1],))
 
 
 def loss_and_gradients(net, x, t):
@@ -124,24 +140,36 @@ def loss_and_gradients(net, x, t):
     grads : dict of str to ndarray
         ``dW_conv1`` ... as ``{"W_conv1": ..., ...}``, in the parameters' dtypes.
     """
+    return gradients(net.params, x, t, net)
+
+
+def gradients(params, x, t, net=None):
+    """:func:`loss_and_gradients` for TinyNet's six parameters given by name.
+
+    ``params`` are float arrays (as :func:`tinynet._checks.as_float_array`
+    returns them); the TinyNet that the layers' path needs is built from them
+    only when the fused pass does not apply, or ``net`` is used if given.
+    """
     x = as_float_array("x", x, ndim=4, shape_hint="(N, C, H, W)")
-    if not fast_path_applies(net, x):
-        return _with_layers(net, x, t)
-    labels, _ = check_labels("t", t, x.shape[0], net.fc.W.shape[1])
-    params = net.params
+    if not _applies(params, x):
+        return _with_layers(net, params, x, t)
+    labels, _ = check_labels("t", t, x.shape[0], params["W_fc"].shape[1])
     dtype = np.result_type(x.dtype, *(p.dtype for p in params.values()))
     with np.errstate(over="ignore", invalid="ignore"):
         loss, grads = _fused(params, x, labels, dtype)
     if not np.isfinite(loss):
         # Let the layers raise their own message about non-finite values.
-        return _with_layers(net, x, t)
+        return _with_layers(net, params, x, t)
     return loss, {name: g.astype(params[name].dtype, copy=False) for name, g in grads.items()}
 
 
-def _with_layers(net, x, t):
+def _with_layers(net, params, x, t):
+    if net is None:
+        from .model import TinyNet  # model imports this module
+
+        net = TinyNet(**params)
     _, loss = net.forward(x, t)
-    return loss, dict(zip(("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc", "b_fc"),
-                          net.backward()))
+    return loss, dict(zip(_NAMES, net.backward()))
 
 
 # ---------------------------------------------------------------------------

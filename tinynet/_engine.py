@@ -186,11 +186,13 @@ def _weight_rows(W, b, dtype):
 
 
 def _im2col_pool_order(xp, B, H2, W2, C, out):
-    """Copy the 3x3 windows of padded ``xp`` (B, 2 H2 + 2, 2 W2 + 2, C) into ``out``.
+    """Views for copying the 3x3 windows of padded ``xp`` (B, 2 H2 + 2, 2 W2 + 2, C) into ``out``.
 
     ``out`` has shape (4 B H2 W2, 9 C + 1); row (dh, dw, b, i, j) holds the
     window centred on pixel (2 i + dh, 2 j + dw), columns (kh, kw, c). The
-    last column (the bias's ones) is left alone.
+    last column (the bias's ones) is left alone. Returns ``(target,
+    windows)``: ``np.copyto(target, windows)`` does the copy. (The views
+    are built once per workspace: ``as_strided`` alone costs microseconds.)
     """
     sb, sh, sw, sc = xp.strides
     windows = as_strided(xp, shape=(2, 2, B, H2, W2, 3, 3, C),
@@ -199,20 +201,23 @@ def _im2col_pool_order(xp, B, H2, W2, C, out):
     target = as_strided(out, shape=(2, 2, B, H2, W2, 3, 3, C),
                         strides=(2 * B * H2 * W2 * r, B * H2 * W2 * r, H2 * W2 * r, W2 * r, r,
                                  3 * C * e, C * e, e))
-    np.copyto(target, windows)
+    return target, windows
 
 
 def _im2col_pool_order_T(xp, B, H2, W2, C, outT):
-    """:func:`_im2col_pool_order` into the transpose ``outT`` (9 C + 1, 4 B H2 W2).
+    """Views for the 3x3 windows of batch-last padded ``xp`` (2 H2 + 2, 2 W2 + 2, C, B), transposed.
 
-    Row (kh, kw, c) of ``outT`` holds, in column (dh, dw, b, i, j), pixel
-    (2 i + dh + kh, 2 j + dw + kw) of channel c of padded ``xp``. The last
-    row (the bias's ones) is left alone.
+    Into ``outT`` (9 C + 1, 4 H2 W2 B): row (kh, kw, c), column
+    (dh, dw, i, j, b) holds pixel (2 i + dh + kh, 2 j + dw + kw) of channel c
+    of image b. The batch is the innermost axis on both sides, so the copy
+    runs in stretches of B values however small the images are. The last
+    row (the bias's ones) is left alone. Returns ``(target, windows)`` as
+    :func:`_im2col_pool_order` does.
     """
-    sb, sh, sw, sc = xp.strides
-    windows = as_strided(xp, shape=(3, 3, C, 2, 2, B, H2, W2),
-                         strides=(sh, sw, sc, sh, sw, sb, 2 * sh, 2 * sw))
-    np.copyto(outT[:-1].reshape(3, 3, C, 2, 2, B, H2, W2), windows)
+    sh, sw, sc, sb = xp.strides
+    windows = as_strided(xp, shape=(3, 3, C, 2, 2, H2, W2, B),
+                         strides=(sh, sw, sc, sh, sw, 2 * sh, 2 * sw, sb))
+    return outT[:-1].reshape(3, 3, C, 2, 2, H2, W2, B), windows
 
 
 def _chunk_rows(rows, unit, KN):
@@ -305,8 +310,9 @@ def _workspace(B, C, H, W, F1, F2, dtype):
         spaces.clear()
     H2, W2, H4, W4 = H // 2, W // 2, H // 4, W // 4
     R1, R2 = 4 * B * H2 * W2, 4 * B * H4 * W4
+    M1, M2 = R1 * F1 // 4, R2 * F2 // 4
     ws = dict(
-        xp=np.zeros((B, H + 2, W + 2, C), dtype=dtype),
+        xp=np.zeros((H + 2, W + 2, C, B), dtype=dtype),   # batch last (see _block_pass)
         cols1T=np.ones((9 * C + 1, R1), dtype=dtype),
         a1=np.empty((R1, F1), dtype=dtype),
         m1=np.empty(R1 * F1 // 4, dtype=dtype),
@@ -317,22 +323,58 @@ def _workspace(B, C, H, W, F1, F2, dtype):
         a2=np.empty((R2, F2), dtype=dtype),
         m2=np.empty(R2 * F2 // 4, dtype=dtype),
         da2=np.empty((4, R2 * F2 // 4), dtype=dtype),
-        # conv2's output gradient in image order, two zero columns on the
-        # right of each row (see _block_pass's col2im)
-        image=np.zeros((B, H2, W2 + 2, F2), dtype=dtype),
-        D=np.empty((3, 3, B * H2 * (W2 + 2), F1), dtype=dtype),
-        dp1p=np.empty((B, H2 + 2, W2 + 2, F1), dtype=dtype),
-        g1=np.empty((B, H2, W2, F1), dtype=dtype),
+        image=np.empty((B, H2, W2, F2), dtype=dtype),   # conv2's output gradient, image order
+        D=np.empty((3, 3, B, H2, W2, F1), dtype=dtype),  # col2im's nine products
+        g1=np.empty((H2, W2, B, F1), dtype=dtype),
     )
     # rows per product chunk (see _chunk_rows), worked out once per geometry
     itemsize = np.dtype(dtype).itemsize
-    r1 = _chunk_rows(R1, H2 * W2, (9 * C + 1) * F1)    # chunks of whole (dh, dw, b) images
+    r1 = _chunk_rows(R1, B, (9 * C + 1) * F1)          # chunks of whole (dh, dw, i, j) rows
     r2 = _chunk_rows(R2, H4 * W4, (9 * F1 + 1) * F2)
-    ws["chunks"] = dict(
-        r1=r1, r2=r2,
-        g1r=_grad_chunk_rows(R1, r1, (9 * C + 1) * F1, itemsize),
-        g2r=_grad_chunk_rows(R2, r2, (9 * F1 + 1) * F2, itemsize),
-        rd=_chunk_rows(B * H2 * (W2 + 2), H2 * (W2 + 2), F2 * F1),
+    g1r = _grad_chunk_rows(R1, r1, (9 * C + 1) * F1, itemsize)
+    g2r = _grad_chunk_rows(R2, r2, (9 * F1 + 1) * F2, itemsize)
+    rd = _chunk_rows(B * H2 * W2, H2 * W2, F2 * F1)
+    # Every view _block_pass works through, built once: a step on small
+    # images is a few dozen numpy calls, and making views is a good part of
+    # their cost. Names: ..._in (written), ..._ch (row chunks for matmul).
+    Q = B * H2 * W2                                # col2im rows (b, i, j)
+    cols1 = ws["cols1T"].T                         # (R1, 9 C + 1), a view
+    D = ws["D"]
+    ws.update(
+        xp_in=ws["xp"][1:-1, 1:-1],
+        im2col1=_im2col_pool_order_T(ws["xp"], B, H2, W2, C, ws["cols1T"]),
+        cols1_ch=_chunked(cols1, r1),
+        a1_ch=_chunked(ws["a1"], r1),
+        a1_4=ws["a1"].reshape(4, M1),
+        relu1=(ws["m1"].reshape(H2, W2, B, F1).transpose(2, 0, 1, 3),
+               ws["p1p"][:, 1:-1, 1:-1, :]),
+        im2col2=_im2col_pool_order(ws["p1p"], B, H4, W4, F1, ws["cols2"]),
+        cols2_ch=_chunked(ws["cols2"], r2),
+        a2_ch=_chunked(ws["a2"], r2),
+        a2_4=ws["a2"].reshape(4, M2),
+        scratch2=ws["scratch"][:M2],
+        mask2=ws["mask"][:M2],
+        rows=np.arange(B),
+        dW2_ch=(_chunked(ws["cols2"], g2r).transpose(0, 2, 1),
+                _chunked(ws["da2"].reshape(R2, F2), g2r)),
+        # da2 (dh, dw, b, i4, j4, f) into image order (b, 2 i4 + dh, 2 j4 + dw, f)
+        to_image=(ws["image"].reshape(B, H4, 2, W4, 2, F2),
+                  ws["da2"].reshape(2, 2, B, H4, W4, F2).transpose(2, 3, 0, 4, 1, 5)),
+        image_ch=_chunked(ws["image"].reshape(Q, F2), rd)[None],
+        D_ch=D.reshape(9, -1, rd, F1),
+        # kw = 0 products at j = 0 and kw = 2 products at j = W2 - 1 fall
+        # outside the image; zeroed, the shifts of whole flat rows need no masks
+        outside=(D[:, 0, :, :, 0], D[:, 2, :, :, W2 - 1]),
+        # along the width, into D[:, 1] (all three kh at once): flat rows (b, i, j)
+        kw_shifts=((D[:, 1].reshape(3, Q, F1)[:, :-1], D[:, 0].reshape(3, Q, F1)[:, 1:]),
+                   (D[:, 1].reshape(3, Q, F1)[:, 1:], D[:, 2].reshape(3, Q, F1)[:, :-1])),
+        # along the height, into D[1, 1]: whole image rows
+        kh_shifts=((D[1, 1, :, :-1], D[0, 1, :, 1:]), (D[1, 1, :, 1:], D[2, 1, :, :-1])),
+        dp1=D[1, 1].transpose(1, 2, 0, 3),         # in conv1's (i, j, b, f)
+        mask1=ws["mask"].reshape(H2, W2, B, F1),
+        g1_flat=ws["g1"].reshape(-1),
+        dW1_ch=(_chunked(cols1, g1r).transpose(0, 2, 1),
+                _chunked(ws["a1"], g1r)),
     )
     spaces[key] = ws
     return ws
@@ -342,48 +384,35 @@ def _block_pass(xb, labels, consts, N):
     """Forward and backward on one block; returns its share of loss and gradients."""
     W1m, W2m, W2k, Wfc, bfc, dtype = consts
     B, C, H, W = xb.shape
-    H2, W2, H4, W4 = H // 2, W // 2, H // 4, W // 4
     F1, F2 = W1m.shape[1], W2m.shape[1]
     ws = _workspace(B, C, H, W, F1, F2, dtype)
-    R1, R2 = 4 * B * H2 * W2, 4 * B * H4 * W4
-    M1, M2 = R1 * F1 // 4, R2 * F2 // 4
 
-    # conv1 -> pool1 -> relu1, channels last
-    xp = ws["xp"]                                  # zero border, interior rewritten
-    xp[:, 1:-1, 1:-1, :] = xb.transpose(0, 2, 3, 1)
-    # conv1's rows are stored transposed, (9 C + 1, R1), last row the ones:
-    # with few input channels a row is only 9 C values long, and copying
-    # along j (W2 values) is faster than along (kw, c) (3 C values)
-    cols1T = ws["cols1T"]
-    _im2col_pool_order_T(xp, B, H2, W2, C, cols1T)
-    cols1 = cols1T.T                               # (R1, 9 C + 1), a view
-    r1 = ws["chunks"]["r1"]
-    a1 = ws["a1"]
-    np.matmul(_chunked(cols1, r1), W1m, out=_chunked(a1, r1))
-    a1 = a1.reshape(4, M1)                         # the 4 cells of each window
-    m1, scratch, mask = ws["m1"], ws["scratch"], ws["mask"]
-    _pool4(a1, m1, scratch)
-    p1p = ws["p1p"]                                # relu1 output, padded for conv2
-    np.maximum(m1.reshape(B, H2, W2, F1), 0, out=p1p[:, 1:-1, 1:-1, :])
+    # conv1 -> pool1 -> relu1, batch last: rows (dh, dw, i, j, b). conv1's
+    # rows are stored transposed, (9 C + 1, R1), last row the ones: with few
+    # input channels a row is only 9 C values long, and copying along the
+    # batch (B values) is faster than along (kw, c) (3 C values)
+    ws["xp_in"][...] = xb.transpose(2, 3, 1, 0)   # zero border, interior rewritten
+    np.copyto(*ws["im2col1"])
+    np.matmul(ws["cols1_ch"], W1m, out=ws["a1_ch"])
+    a1, m1, scratch, mask = ws["a1_4"], ws["m1"], ws["scratch"], ws["mask"]
+    _pool4(a1, m1, scratch)                        # the 4 cells of each window; m1: (i, j, b, f)
+    np.maximum(ws["relu1"][0], 0, out=ws["relu1"][1])   # into p1p, (b, i, j, f), padded
 
-    # conv2 -> pool2 -> relu2
-    cols2 = ws["cols2"]
-    _im2col_pool_order(p1p, B, H4, W4, F1, cols2)
-    r2 = ws["chunks"]["r2"]
-    a2 = ws["a2"]
-    np.matmul(_chunked(cols2, r2), W2m, out=_chunked(a2, r2))
-    a2 = a2.reshape(4, M2)
-    m2 = ws["m2"]
-    _pool4(a2, m2, scratch[:M2])
-    p2 = np.maximum(m2, 0).reshape(B, H4 * W4 * F2)   # per sample (h, w, f)
+    # conv2 -> pool2 -> relu2, channels last: rows (dh, dw, b, i, j)
+    np.copyto(*ws["im2col2"])
+    np.matmul(ws["cols2_ch"], W2m, out=ws["a2_ch"])
+    a2, m2, mask2 = ws["a2_4"], ws["m2"], ws["mask2"]
+    _pool4(a2, m2, ws["scratch2"])
+    p2 = np.maximum(m2, 0).reshape(B, -1)         # per sample (h, w, f)
 
     # fully connected + softmax with cross-entropy
-    scores = p2 @ Wfc + bfc                        # (B, K)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
+    scores = p2 @ Wfc
+    scores += bfc                                  # (B, K)
+    scores -= scores.max(axis=1, keepdims=True)    # shifted: the largest is 0
+    exp = np.exp(scores)
     sum_exp = exp.sum(axis=1, keepdims=True)
-    rows = np.arange(B)
-    loss = float(np.sum(np.log(sum_exp[:, 0]) - shifted[rows, labels]))
+    rows = ws["rows"]
+    loss = float(np.log(sum_exp).sum() - scores[rows, labels].sum())
     dscores = exp / sum_exp
     dscores[rows, labels] -= 1
     dscores /= N
@@ -392,46 +421,28 @@ def _block_pass(xb, labels, consts, N):
     dWfc = p2.T @ dscores
     dbfc = dscores.sum(axis=0)
     g2 = (dscores @ Wfc.T).reshape(-1)             # d relu2 output, (B*H4*W4*F2,)
-    np.greater(m2, 0, out=mask[:M2])
-    g2 *= mask[:M2]
-    da2 = ws["da2"]
-    _unpool4(a2, m2, g2, da2, mask[:M2])
-    da2 = da2.reshape(R2, F2)
+    np.greater(m2, 0, out=mask2)
+    g2 *= mask2
+    _unpool4(a2, m2, g2, ws["da2"], mask2)
     # (9 F1 + 1, F2), bias gradient last: per-chunk products, summed in chunk order
-    g2r = ws["chunks"]["g2r"]
-    dW2m = np.matmul(_chunked(cols2, g2r).transpose(0, 2, 1), _chunked(da2, g2r)).sum(axis=0)
+    dW2m = np.matmul(*ws["dW2_ch"]).sum(axis=0)
     # col2im: reorder da2 to image order (one copy), one batched product into
-    # nine contiguous blocks D[kh, kw] (one per kernel offset), then the
-    # shifts. Each image row carries two zero columns on the right, so in the
-    # flat rows (b, i, x) of width W2 + 2 the shift by kw is a shift of the
-    # whole flat array by kw rows (what wraps into the next row comes from
-    # the zero columns, and adds exact zeros): six contiguous adds sum the
-    # three kw per kh, then three adds of whole image rows shift by kh.
-    image = ws["image"]
-    Q = B * H2 * (W2 + 2)                          # rows (b, i, x), x < W2 + 2
-    np.copyto(image[:, :, :W2, :].reshape(B, H4, 2, W4, 2, F2),
-              da2.reshape(2, 2, B, H4, W4, F2).transpose(2, 3, 0, 4, 1, 5))
-    rd = ws["chunks"]["rd"]
-    D = ws["D"]                                    # (3, 3, Q, F1)
-    np.matmul(_chunked(image.reshape(Q, F2), rd)[None], W2k[:, None],
-              out=D.reshape(9, -1, rd, F1))
-    for kh in range(3):
-        row = D[kh, 0]                             # becomes the sum over kw
-        row[1:] += D[kh, 1, :-1]
-        row[2:] += D[kh, 2, :-2]
-    dp1p = ws["dp1p"]
-    dp1p[:, H2:] = 0                               # rows only the kh = 1, 2 shifts reach
-    dp1p[:, :H2] = D[0, 0].reshape(B, H2, W2 + 2, F1)
-    dp1p[:, 1:H2 + 1] += D[1, 0].reshape(B, H2, W2 + 2, F1)
-    dp1p[:, 2:] += D[2, 0].reshape(B, H2, W2 + 2, F1)
+    # nine contiguous blocks D[kh, kw] (one per kernel offset), then shifted
+    # adds instead of a scatter. Input pixel (i, j) gets D[kh, kw] at
+    # (i + 1 - kh, j + 1 - kw): along the width that is a shift of the whole
+    # flat array of rows (b, i, j) by one row, once the products that would
+    # wrap into a neighbouring image row are zeroed; along the height, a
+    # shift by one image row within each image.
+    np.copyto(*ws["to_image"])
+    np.matmul(ws["image_ch"], W2k[:, None], out=ws["D_ch"])
+    for outside in ws["outside"]:
+        outside[...] = 0
+    for target, shifted in ws["kw_shifts"] + ws["kh_shifts"]:
+        target += shifted
     np.greater(m1, 0, out=mask)
-    g1 = np.multiply(dp1p[:, 1:-1, 1:-1, :], mask.reshape(B, H2, W2, F1), out=ws["g1"])
-    g1 = g1.reshape(-1)
-    da1 = a1  # a1 is no longer needed once routed: reuse it
-    _unpool4_into_self(a1, m1, g1, mask)
-    g1r = ws["chunks"]["g1r"]
-    dW1m = np.matmul(_chunked(cols1, g1r).transpose(0, 2, 1),
-                     _chunked(da1.reshape(R1, F1), g1r)).sum(axis=0)   # (9 C + 1, F1)
+    np.multiply(ws["dp1"], ws["mask1"], out=ws["g1"])      # back to conv1's (i, j, b, f)
+    _unpool4_into_self(a1, m1, ws["g1_flat"], mask)    # a1 becomes da1
+    dW1m = np.matmul(*ws["dW1_ch"]).sum(axis=0)   # (9 C + 1, F1)
     return loss, dW1m, dW2m, dWfc, dbfc
 
 

@@ -11,14 +11,21 @@ TinyNet on a batch, for :func:`tinynet.train_one_iter` and
   backward pass, and the blocks' gradients are added up in block order.
   The blocks depend only on the shapes, so results never depend on the
   thread count or on timing.
-* **Channels last, rows in pool order.** im2col is one stride-trick copy of
-  a padded (B, H, W, C) block into rows ordered (dh, dw, b, i, j): pixel
-  (2i + dh, 2j + dw). The convolution's output (rows @ weights) then holds
-  the four values of every 2x2 pooling window in four contiguous blocks, so
-  pooling is three ``np.maximum`` calls and its backward a dozen contiguous
-  operations. ReLU runs after the pool (they commute), on a 4x smaller array.
-  conv1's rows are stored transposed, so that the copy runs along image rows
-  even for one input channel.
+* **Rows in pool order.** im2col is one stride-trick copy of a padded block
+  into rows ordered so that the convolution's output (rows @ weights)
+  holds the four values of every 2x2 pooling window in four contiguous
+  blocks: pooling is three ``np.maximum`` calls and its backward a dozen
+  contiguous operations. ReLU runs after the pool (they commute), on a 4x
+  smaller array.
+* **Batch last for conv1, channels last for conv2.** conv1's input is
+  stored (H, W, C, B) and its rows (dh, dw, i, j, b), so that the copy runs
+  along the batch even for one input channel and tiny images (its rows are
+  stored transposed, for the same reason); conv2's input is (B, H, W, C),
+  where a window's (kw, c) values are contiguous on both sides of the copy.
+* **Views built once.** Every view a block works through (stride-trick
+  windows, row chunks, shifted slices) is made once per workspace: on small
+  images a step is a few dozen numpy calls, and making views is a good part
+  of their cost.
 * **Products in small row chunks.** Each matrix product runs as numpy's
   batched ``matmul`` over a (chunks, rows, K) view of its tall operand: one
   call from Python, one BLAS call per chunk of at most a million
@@ -27,10 +34,10 @@ TinyNet on a batch, for :func:`tinynet.train_one_iter` and
 * **Bias folded into the product** as a column of ones in the im2col rows;
   the bias gradient is then the last row of the weight gradient.
 * **col2im as one batched product** into nine contiguous blocks (one per
-  kernel offset), then shifts instead of a scatter of columns: with two
-  zero columns after each image row, the three shifts along a row are
-  shifts of whole flat arrays, and the three along the height add whole
-  image rows.
+  kernel offset), then shifted adds instead of a scatter of columns: along
+  the width a shift of the whole flat array of rows (b, i, j), once the
+  products that would wrap into the next image row are zeroed; along the
+  height a shift by whole image rows.
 * **Two Python threads** over the blocks, with BLAS pinned to one thread
   (threadpoolctl), when the step is large enough to pay for them.
 

@@ -171,9 +171,9 @@ def test_train_one_iter_equals_the_layers_step(learning_rate, weight_decay):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("learning_rate, weight_decay", [(0.2, 0.0), (0.2, 0.05)])
 def test_train_one_iter_is_the_sgd_optimizer_step_bit_for_bit(dtype, learning_rate, weight_decay):
-    # train_one_iter writes SGD(decay_biases=True).step out by hand; the
-    # optimizer, applied to copies with the engine's gradients, is the
-    # independent computation it must equal exactly
+    # the exercise's step is SGD with biases decayed too, on the engine's
+    # gradients, and nothing else (no extra rounding, no dtype change); the
+    # formula itself is checked against the layers in the test above
     rng = np.random.default_rng(14)
     params, x, t = random_case(rng, N=9, C=2, H=8, W=8, F1=3, F2=4, dtype=dtype)
     _, grads = _engine.loss_and_gradients(TinyNet(**params), x, t)

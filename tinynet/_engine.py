@@ -105,9 +105,6 @@ def _gemm_chunk():
     return _GEMM_CHUNK
 
 
-_NAMES = ("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc", "b_fc")
-
-
 def fast_path_applies(net, x):
     """Whether the engine's layouts fit this network and batch."""
     return _applies(net.params, x)
@@ -119,7 +116,8 @@ def _applies(params, x):
     Everything the fused pass relies on is checked here, so that any other
     case (a wrong shape included) goes to the layers, whose checks explain it.
     """
-    W1, b1, W2, b2, Wfc, bfc = (params[name] for name in _NAMES)
+    W1, b1, W2, b2 = params["W_conv1"], params["b_conv1"], params["W_conv2"], params["b_conv2"]
+    Wfc, bfc = params["W_fc"], params["b_fc"]
     if x.ndim != 4 or W1.ndim != 4 or W2.ndim != 4 or Wfc.ndim != 2:
         return False
     N, C, H, W = x.shape
@@ -176,7 +174,8 @@ def _with_layers(net, params, x, t):
 
         net = TinyNet(**params)
     _, loss = net.forward(x, t)
-    return loss, dict(zip(_NAMES, net.backward()))
+    net.backward()
+    return loss, net.grads
 
 
 # ---------------------------------------------------------------------------
@@ -322,14 +321,14 @@ def _workspace(B, C, H, W, F1, F2, dtype):
         xp=np.zeros((H + 2, W + 2, C, B), dtype=dtype),   # batch last (see _block_pass)
         cols1T=np.ones((9 * C + 1, R1), dtype=dtype),
         a1=np.empty((R1, F1), dtype=dtype),
-        m1=np.empty(R1 * F1 // 4, dtype=dtype),
-        scratch=np.empty(R1 * F1 // 4, dtype=dtype),
-        mask=np.empty(R1 * F1 // 4, dtype=bool),
+        m1=np.empty(M1, dtype=dtype),
+        scratch=np.empty(M1, dtype=dtype),
+        mask=np.empty(M1, dtype=bool),
         p1p=np.zeros((B, H2 + 2, W2 + 2, F1), dtype=dtype),
         cols2=np.ones((R2, 9 * F1 + 1), dtype=dtype),
         a2=np.empty((R2, F2), dtype=dtype),
-        m2=np.empty(R2 * F2 // 4, dtype=dtype),
-        da2=np.empty((4, R2 * F2 // 4), dtype=dtype),
+        m2=np.empty(M2, dtype=dtype),
+        da2=np.empty((4, M2), dtype=dtype),
         image=np.empty((B, H2, W2, F2), dtype=dtype),   # conv2's output gradient, image order
         D=np.empty((3, 3, B, H2, W2, F1), dtype=dtype),  # col2im's nine products
         g1=np.empty((H2, W2, B, F1), dtype=dtype),

@@ -11,10 +11,11 @@
 import numpy as np
 
 from ._checks import (NonFiniteError, all_finite, as_float_array, as_generator, check_int,
-                      check_labels, check_number, explain_divergence)
+                      check_labels, explain_divergence)
 from . import _engine
 from .im2col import conv_output_size
 from .layers import Convolution, FullyConnected, MaxPool, Relu, SoftmaxWithLoss
+from .optim import SGD
 
 PARAM_NAMES = ("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc", "b_fc")
 
@@ -340,20 +341,15 @@ def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
     tuple of ndarray
         ``(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)`` after the step.
     """
-    # SGD(decay_biases=True).step, written out: the same operations in the
-    # same order, without the copies and the TinyNet the fused pass does not need
-    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0)
-    weight_decay = check_number("weight_decay", weight_decay, minimum=0.0)
+    optimizer = SGD(learning_rate=learning_rate, weight_decay=weight_decay, decay_biases=True)
     given = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
     params = {name: as_float_array(name, p) for name, p in zip(PARAM_NAMES, given)}
-    _, grads = _engine.gradients(params, x, t)  # the fast path; same numbers as TinyNet
-    results = []
-    for name in PARAM_NAMES:
-        p, g = params[name], grads[name]
-        if weight_decay > 0:
-            g = g + weight_decay * p
-        results.append(p - learning_rate * g)  # a new array: the caller's p is left alone
-    return _check_step_results(tuple(results), learning_rate, weight_decay)
+    # the fused engine: the layers' numbers, with no TinyNet built unless needed
+    _, grads = _engine.gradients(params, x, t)
+    updated = {name: p.copy() for name, p in params.items()}  # the caller's arrays stay as they are
+    optimizer.step(updated, grads)
+    return _check_step_results(tuple(updated[name] for name in PARAM_NAMES),
+                               learning_rate, weight_decay)
 
 
 def _check_step_results(results, learning_rate, weight_decay):

@@ -30,7 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import tinynet
-from tinynet import _engine
+from tinynet import fast
 from tinynet.model import PARAM_NAMES
 
 CASES = {
@@ -94,7 +94,7 @@ def peak_memory(fn):
     """
     fn()
     tracemalloc.start()
-    _engine.clear_workspaces()
+    fast.clear_workspaces()
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -1,7 +1,8 @@
 """Where does a training step spend its time? Per layer, forward and backward.
 
-The layers are the plain teaching layers; ``train_one_iter`` runs the fused
-engine instead, whose time is printed below the table for comparison.
+The layers are the plain teaching layers, which ``tinynet.train_one_iter``
+runs; ``tinynet.fast.train_one_iter`` runs the fused engine instead. Both
+steps are timed below the table for comparison.
 
     python benchmarks/profile_layers.py [--case mnist] [--dtype float64] [--threads 1]
 
@@ -51,7 +52,7 @@ def main():
             times.append(time.process_time() - start)
         return float(np.median(times)) * 1e3
 
-    order = net._execution_order()
+    order = [layer for _, layer in net.layers]  # the order TinyNet runs them
     names = {id(layer): name for name, layer in net.layers}
     inputs, out = [], x
     forward = {}
@@ -81,8 +82,10 @@ def main():
     print(f"{'sum':<8} {total:>8.2f}")
 
     given = [params[k] for k in tinynet.PARAM_NAMES]
-    step = cpu_ms(lambda: tinynet.train_one_iter(*given, x, t, 0.1, 1e-4))
-    print(f"one train_one_iter (the fused engine, tinynet/_engine.py): {step:.2f} ms")
+    plain = cpu_ms(lambda: tinynet.train_one_iter(*given, x, t, 0.1, 1e-4))
+    fused = cpu_ms(lambda: tinynet.fast.train_one_iter(*given, x, t, 0.1, 1e-4))
+    print(f"one tinynet.train_one_iter (these layers): {plain:.2f} ms")
+    print(f"one tinynet.fast.train_one_iter (the fused engine): {fused:.2f} ms")
 
     # The matrix products any im2col implementation must do, alone.
     rng = np.random.default_rng(0)

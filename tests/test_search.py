@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from tinynet import TinyNet, _engine
+from tinynet import TinyNet, fast
 from tinynet.datasets import Split
 from tinynet.experiments import digits_split
 from tinynet.search import (SearchResult, ValidationScorer, digits_scorer, log_uniform,
@@ -309,7 +309,7 @@ def test_digits_scorer_holds_and_feeds_no_test_image(split, monkeypatch):
 
     for name in ("forward", "predict", "evaluate", "accuracy", "scores"):
         monkeypatch.setattr(TinyNet, name, spy(getattr(TinyNet, name)))
-    monkeypatch.setattr(_engine, "loss_and_gradients", spy(_engine.loss_and_gradients))
+    monkeypatch.setattr(fast, "loss_and_gradients", spy(fast.loss_and_gradients))
     random_search(scorer, RANGES, 2, seed=0)
     assert seen, "the spy saw nothing: the patched names are not the ones used"
     assert any(np.shares_memory(x, split.x_val) for x in seen)

@@ -348,7 +348,7 @@ def test_divergence_from_the_learning_rate_with_weight_decay_blames_the_learning
 
 # -- the optimizer argument -----------------------------------------------------
 
-from tinynet import _engine  # noqa: E402
+from tinynet import fast  # noqa: E402
 from tinynet.optim import SGD, Adam, Momentum, make_optimizer  # noqa: E402
 
 
@@ -360,7 +360,7 @@ def hand_loop(params, data, step, epochs=2, batch_size=16, seed=3):
     losses = []
     for _ in range(epochs):
         for batch in minibatches(len(x_train), batch_size, rng):
-            loss, grads = _engine.loss_and_gradients(net, x_train[batch], t_train[batch])
+            loss, grads = fast.loss_and_gradients(net, x_train[batch], t_train[batch])
             losses.append(loss)
             step(net.params, grads)
     return net, losses

@@ -14,8 +14,8 @@ inputs keep their dtype; integer inputs are computed in float64.
 ``forward`` and ``backward`` check their arguments (shape, dtype, NaN and
 infinity), then call ``_forward`` / ``_backward``, which only compute; a
 network that has checked its input can call those directly. The fast
-training path of :func:`tinynet.train_one_iter` lives apart, in
-``tinynet/_engine.py``, and is tested against these layers.
+training path, :mod:`tinynet.fast`, lives apart and is tested against
+these layers.
 """
 
 import numpy as np

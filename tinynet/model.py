@@ -11,11 +11,9 @@
 import numpy as np
 
 from ._checks import (NonFiniteError, all_finite, as_float_array, as_generator, check_int,
-                      check_labels, explain_divergence)
-from . import _engine
+                      check_labels, check_number, explain_divergence)
 from .im2col import conv_output_size
 from .layers import Convolution, FullyConnected, MaxPool, Relu, SoftmaxWithLoss
-from .optim import SGD
 
 PARAM_NAMES = ("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc", "b_fc")
 
@@ -33,11 +31,22 @@ class TinyNet:
         ``H4`` and ``W4`` are the height and width after the second pool.
     b_fc : ndarray of shape (K,)
 
-    The layers keep references to the arrays passed in and never write to
-    them; :func:`tinynet.train` trains on copies.
+    The layers run in the order of :attr:`layers`, the exercise's:
+    conv1 -> relu1 -> pool1 -> conv2 -> relu2 -> pool2 -> fc, then the loss.
+    They keep references to the arrays passed in and never write to them;
+    :func:`tinynet.train` trains on copies.
     """
 
     def __init__(self, W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc):
+        # Checked under the exercise's names first, so that an error says
+        # "W_fc contains NaN" rather than the layer's "W contains NaN".
+        W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc = (
+            as_float_array(name, value, ndim=ndim, shape_hint=hint)
+            for name, value, ndim, hint in zip(
+                PARAM_NAMES, (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc),
+                (4, 1, 4, 1, 2, 1),
+                ("(F1, C, KH, KW)", "(F1,)", "(F2, F1, KH, KW)", "(F2,)",
+                 "(F2 * H4 * W4, K)", "(K,)")))
         self.conv1 = Convolution(W_conv1, b_conv1, stride=1, pad=1)
         self.relu1 = Relu()
         self.pool1 = MaxPool(2, 2, stride=2, pad=0)
@@ -82,24 +91,13 @@ class TinyNet:
 
     def scores(self, x):
         """Class scores (logits) of shape (N, K) for images ``x`` of shape (N, C, H, W)."""
+        layers = [layer for _, layer in self.layers]
         # The first layer checks x (shape, channels, NaN, inf); the activations
         # after it are the network's own, so the unchecked _forward suffices.
-        out = self.conv1.forward(x)
-        for layer in self._execution_order()[1:]:
+        out = layers[0].forward(x)
+        for layer in layers[1:]:
             out = layer._forward(out)
         return out
-
-    def _execution_order(self):
-        """The layers in the order TinyNet runs them.
-
-        ReLU and max pooling commute: ReLU never changes which value in a
-        window is largest, so ``max(relu(a), relu(b)) == relu(max(a, b))``,
-        and the gradients agree as well (a window whose maximum is <= 0 passes
-        no gradient either way). Pooling first lets ReLU work on an array four
-        times smaller; the results are the same to the last bit.
-        """
-        return [self.conv1, self.pool1, self.relu1, self.conv2, self.pool2, self.relu2,
-                self.fc]
 
     def forward(self, x, t):
         """Run the network and the loss.
@@ -136,14 +134,13 @@ class TinyNet:
             return
         bad = ~np.isfinite(scores)
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        names = {id(layer): name for name, layer in self.layers}
         culprit = "fc"
         with np.errstate(all="ignore"):
             out = x
-            for layer in self._execution_order():
+            for name, layer in self.layers:
                 out = layer.forward(out) if layer is self.conv1 else layer._forward(out)
                 if not np.all(np.isfinite(out)):
-                    culprit = names[id(layer)]
+                    culprit = name
                     break
         layer = getattr(self, culprit)
         largest = f" (its largest |weight| is {float(np.max(np.abs(layer.W))):.3g})" if hasattr(layer, "W") else ""
@@ -163,13 +160,9 @@ class TinyNet:
         tuple of ndarray
             ``(dW_conv1, db_conv1, dW_conv2, db_conv2, dW_fc, db_fc)``.
         """
-        return self._backward()
-
-    def _backward(self):
-        """Backward pass through the layers (their unchecked ``_backward``)."""
         dout = self.loss.backward(1)
-        for layer in reversed(self._execution_order()):
-            dout = layer._backward(dout)
+        for _, layer in reversed(self.layers):
+            dout = layer._backward(dout)  # dout has the shape the layer's forward returned
         return self._grad_tuple()
 
     def predict(self, x, batch_size=256):
@@ -318,14 +311,18 @@ def init_params(input_shape=(1, 8, 8), conv1_filters=8, conv2_filters=16,
 
 def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
                    x, t, learning_rate, weight_decay):
-    """One SGD step on TinyNet: the course exercise.
+    """One SGD step with L2 weight decay on TinyNet: the course exercise.
 
-    Runs :class:`TinyNet`'s forward and backward pass on the batch (through
-    the fused engine, which gives the layers' numbers), and for every
-    parameter returns ``p - learning_rate * (dL/dp + weight_decay * p)``.
-    The L2 term ``(1/2) * weight_decay * sum(p ** 2)`` is not added to the loss;
-    its gradient ``weight_decay * p`` is added to every parameter's gradient,
+    Builds a :class:`TinyNet` from the six parameters, runs ``forward`` and
+    ``backward`` on the batch, and returns, for every parameter ``p``,
+    ``p - learning_rate * (dL/dp + weight_decay * p)``. The L2 term
+    ``(1/2) * weight_decay * sum(p ** 2)`` is not added to the loss; its
+    gradient ``weight_decay * p`` is added to every parameter's gradient,
     biases included. The arrays passed in are not modified.
+
+    This is the plain reference, written as the exercise describes it.
+    :func:`tinynet.fast.train_one_iter` gives the same numbers faster; the
+    training loop, the panels and the command line use that one.
 
     Parameters
     ----------
@@ -341,15 +338,20 @@ def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
     tuple of ndarray
         ``(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)`` after the step.
     """
-    optimizer = SGD(learning_rate=learning_rate, weight_decay=weight_decay, decay_biases=True)
-    given = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
-    params = {name: as_float_array(name, p) for name, p in zip(PARAM_NAMES, given)}
-    # the fused engine: the layers' numbers, with no TinyNet built unless needed
-    _, grads = _engine.gradients(params, x, t)
-    updated = {name: p.copy() for name, p in params.items()}  # the caller's arrays stay as they are
-    optimizer.step(updated, grads)
-    return _check_step_results(tuple(updated[name] for name in PARAM_NAMES),
-                               learning_rate, weight_decay)
+    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0)
+    weight_decay = check_number("weight_decay", weight_decay, minimum=0.0)
+    # 1. build the network; its layers keep the six arrays and only read them
+    net = TinyNet(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
+    # 2. forward: the class scores and the mean cross-entropy loss of the batch
+    net.forward(x, t)
+    # 3. backward: dL/dp for the six parameters, in the same order
+    grads = net.backward()
+    # 4. update every parameter, biases included; p - ... makes a new array,
+    #    so the caller's arrays stay as they were
+    params = net.params.values()  # the six arrays (as float arrays if lists came in)
+    new_params = tuple(p - learning_rate * (grad + weight_decay * p)
+                       for p, grad in zip(params, grads))
+    return _check_step_results(new_params, learning_rate, weight_decay)
 
 
 def _check_step_results(results, learning_rate, weight_decay):

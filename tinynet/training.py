@@ -12,7 +12,7 @@ import numpy as np
 
 from ._checks import (NonFiniteError, as_float_array, as_generator, check_int, check_labels,
                       explain_divergence)
-from . import _engine
+from . import fast
 from .model import PARAM_NAMES, TinyNet
 from .optim import SGD, make_optimizer
 
@@ -239,7 +239,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
             for epoch in range(1, epochs + 1):
                 for iteration, batch in enumerate(minibatches(N, batch_size, rng), 1):
                     try:
-                        loss, grads = _engine.loss_and_gradients(net, x_train[batch],
+                        loss, grads = fast.loss_and_gradients(net, x_train[batch],
                                                                  t_train[batch])
                     except NonFiniteError:  # parameters or activations overflowed
                         loss = float("nan")

@@ -1,4 +1,4 @@
-"""The fused engine (tinynet._engine) against the teaching layers.
+"""The fused engine (tinynet.fast) against the teaching layers.
 
 The engine computes TinyNet's loss and gradients with its own layouts; it
 must give the numbers of :class:`tinynet.TinyNet` (plain layers) to rounding
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tinynet
-from tinynet import _engine
+from tinynet import fast
 from tinynet.model import PARAM_NAMES, TinyNet
 
 
@@ -56,8 +56,8 @@ def test_engine_matches_the_layers_float64(shape):
     rng = np.random.default_rng(shape["N"])
     params, x, t = random_case(rng, **shape)
     net = TinyNet(**params)
-    assert _engine.fast_path_applies(net, x)
-    assert_close(_engine.loss_and_gradients(net, x, t), layer_reference(params, x, t),
+    assert fast.fast_path_applies(net, x)
+    assert_close(fast.loss_and_gradients(net, x, t), layer_reference(params, x, t),
                  1e-12, str(shape))
 
 
@@ -65,7 +65,7 @@ def test_engine_matches_the_layers_float64(shape):
 def test_engine_matches_the_layers_float32(shape):
     rng = np.random.default_rng(10 + shape["N"])
     params, x, t = random_case(rng, **shape, dtype=np.float32)
-    got = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    got = fast.loss_and_gradients(TinyNet(**params), x, t)
     assert all(g.dtype == np.float32 for g in got[1].values())
     assert_close(got, layer_reference(params, x, t), 2e-5, str(shape))
 
@@ -85,15 +85,15 @@ def test_ties_in_pooling_windows_go_to_the_first_maximum():
     x = rng.integers(0, 2, (N, C, H, W)).astype(np.float64)
     x[0] = 0.0  # a blank image: every window of it ties
     t = rng.integers(0, K, N)
-    assert_close(_engine.loss_and_gradients(TinyNet(**params), x, t),
+    assert_close(fast.loss_and_gradients(TinyNet(**params), x, t),
                  layer_reference(params, x, t), 1e-12, "ties")
 
 
 def test_one_hot_labels_and_indices_agree():
     rng = np.random.default_rng(8)
     params, x, t = random_case(rng, N=5, C=1, H=8, W=8, F1=3, F2=4)
-    by_index = _engine.loss_and_gradients(TinyNet(**params), x, t)
-    by_one_hot = _engine.loss_and_gradients(TinyNet(**params), x, np.eye(10)[t])
+    by_index = fast.loss_and_gradients(TinyNet(**params), x, t)
+    by_one_hot = fast.loss_and_gradients(TinyNet(**params), x, np.eye(10)[t])
     assert_close(by_one_hot, by_index, 0.0 + 1e-300, "one-hot")
 
 
@@ -105,8 +105,8 @@ def test_sizes_outside_the_layout_fall_back_to_the_layers(shape):
     rng = np.random.default_rng(3)
     params, x, t = random_case(rng, **shape)
     net = TinyNet(**params)
-    assert not _engine.fast_path_applies(net, x)
-    assert_close(_engine.loss_and_gradients(net, x, t), layer_reference(params, x, t),
+    assert not fast.fast_path_applies(net, x)
+    assert_close(fast.loss_and_gradients(net, x, t), layer_reference(params, x, t),
                  1e-15, "fallback")
 
 
@@ -116,8 +116,8 @@ def test_other_kernels_fall_back_to_the_layers():
     x = rng.standard_normal((4, 1, 12, 12))
     t = rng.integers(0, 5, 4)
     net = TinyNet(**params)
-    assert not _engine.fast_path_applies(net, x)
-    assert_close(_engine.loss_and_gradients(net, x, t), layer_reference(params, x, t),
+    assert not fast.fast_path_applies(net, x)
+    assert_close(fast.loss_and_gradients(net, x, t), layer_reference(params, x, t),
                  1e-15, "5x5 kernels")
 
 
@@ -125,7 +125,7 @@ def test_inputs_are_not_modified():
     rng = np.random.default_rng(9)
     params, x, t = random_case(rng, N=9, C=2, H=8, W=8, F1=3, F2=4)
     copies = {k: v.copy() for k, v in params.items()}, x.copy(), t.copy()
-    _engine.loss_and_gradients(TinyNet(**params), x, t)
+    fast.loss_and_gradients(TinyNet(**params), x, t)
     for name in PARAM_NAMES:
         np.testing.assert_array_equal(params[name], copies[0][name], err_msg=name)
     np.testing.assert_array_equal(x, copies[1])
@@ -137,17 +137,17 @@ def test_blocks_and_threads_do_not_change_the_result(monkeypatch):
     rng = np.random.default_rng(11)
     params, x, t = random_case(rng, N=23, C=1, H=12, W=12, F1=4, F2=6)
     reference = layer_reference(params, x, t)
-    one_block = _engine.loss_and_gradients(TinyNet(**params), x, t)
-    monkeypatch.setattr(_engine, "_BLOCK_BYTES", 1)            # one sample per block
-    monkeypatch.setattr(_engine, "_MIN_FLOP_FOR_THREADS", 0)   # threads whenever BLAS has 2
-    runs = [_engine.loss_and_gradients(TinyNet(**params), x, t) for _ in range(3)]
+    one_block = fast.loss_and_gradients(TinyNet(**params), x, t)
+    monkeypatch.setattr(fast, "_BLOCK_BYTES", 1)            # one sample per block
+    monkeypatch.setattr(fast, "_MIN_FLOP_FOR_THREADS", 0)   # threads whenever BLAS has 2
+    runs = [fast.loss_and_gradients(TinyNet(**params), x, t) for _ in range(3)]
     for run in runs:
         assert_close(run, reference, 1e-12, "blocks")
         assert_close(run, one_block, 1e-12, "blocks vs one block")
         for name in PARAM_NAMES:  # deterministic: bit for bit the same every time
             np.testing.assert_array_equal(run[1][name], runs[0][1][name])
-    monkeypatch.setattr(_engine, "_workers", lambda: 2)
-    threaded = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    monkeypatch.setattr(fast, "_workers", lambda: 2)
+    threaded = fast.loss_and_gradients(TinyNet(**params), x, t)
     for name in PARAM_NAMES:
         np.testing.assert_array_equal(threaded[1][name], runs[0][1][name])
 
@@ -170,20 +170,21 @@ def test_train_one_iter_equals_the_layers_step(learning_rate, weight_decay):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("learning_rate, weight_decay", [(0.2, 0.0), (0.2, 0.05)])
-def test_train_one_iter_is_the_sgd_optimizer_step_bit_for_bit(dtype, learning_rate, weight_decay):
-    # the exercise's step is SGD with biases decayed too, on the engine's
-    # gradients, and nothing else (no extra rounding, no dtype change); the
-    # formula itself is checked against the layers in the test above
+def test_both_steps_are_the_formula_on_their_gradients_bit_for_bit(dtype, learning_rate,
+                                                                    weight_decay):
+    # each train_one_iter is p - lr * (grad + wd * p) on its own gradients and
+    # nothing else (no extra rounding, no dtype change); the gradients
+    # themselves are compared with each other in the tests above
     rng = np.random.default_rng(14)
     params, x, t = random_case(rng, N=9, C=2, H=8, W=8, F1=3, F2=4, dtype=dtype)
-    _, grads = _engine.loss_and_gradients(TinyNet(**params), x, t)
-    expected = {name: p.copy() for name, p in params.items()}
-    tinynet.SGD(learning_rate, weight_decay, decay_biases=True).step(expected, grads)
-    got = tinynet.train_one_iter(**params, x=x, t=t, learning_rate=learning_rate,
-                                 weight_decay=weight_decay)
-    for name, new in zip(PARAM_NAMES, got):
-        assert new.dtype == dtype, name
-        np.testing.assert_array_equal(new, expected[name], err_msg=name)
+    for step, (_, grads) in ((fast.train_one_iter, fast.loss_and_gradients(TinyNet(**params), x, t)),
+                             (tinynet.train_one_iter, layer_reference(params, x, t))):
+        got = step(**params, x=x, t=t, learning_rate=learning_rate, weight_decay=weight_decay)
+        for name, new in zip(PARAM_NAMES, got):
+            p = params[name]
+            assert new.dtype == dtype, name
+            np.testing.assert_array_equal(
+                new, p - learning_rate * (grads[name] + weight_decay * p), err_msg=name)
 
 
 def _near_misses(params):
@@ -195,7 +196,7 @@ def _near_misses(params):
     yield "b_conv2", np.zeros(F2 - 1), rf"expected shape \({F2},\) .* got \({F2 - 1},\)"
     yield "W_fc", np.zeros((rows - 1, K)), f"W expects {rows - 1}"
     yield "b_fc", np.zeros(K + 1), rf"expected shape \({K},\) .* got \({K + 1},\)"
-    yield "W_conv1", np.zeros((F1, 1, 3, 3, 1)), "W must be a 4-D array"
+    yield "W_conv1", np.zeros((F1, 1, 3, 3, 1)), r"W_conv1 must be a 4-D array \(F1, C, KH, KW\)"
 
 
 @pytest.mark.parametrize("miss", range(6))
@@ -207,10 +208,11 @@ def test_malformed_parameters_get_the_layers_messages(miss):
     with pytest.raises(ValueError) as layers_error:
         TinyNet(**broken).forward(x, t)
     assert re.search(message, str(layers_error.value)), str(layers_error.value)
-    assert not _engine._applies(broken, x)
-    with pytest.raises(ValueError) as step_error:
-        tinynet.train_one_iter(**broken, x=x, t=t, learning_rate=0.1, weight_decay=0.0)
-    assert str(step_error.value) == str(layers_error.value)
+    assert not fast._applies(broken, x)
+    for step in (tinynet.train_one_iter, fast.train_one_iter):
+        with pytest.raises(ValueError) as step_error:
+            step(**broken, x=x, t=t, learning_rate=0.1, weight_decay=0.0)
+        assert str(step_error.value) == str(layers_error.value)
 
 
 def test_non_finite_scores_raise_the_layers_message():
@@ -218,15 +220,15 @@ def test_non_finite_scores_raise_the_layers_message():
     params, x, t = random_case(rng, N=2, C=1, H=8, W=8, F1=2, F2=3)
     params["W_fc"] = params["W_fc"] * 1e308
     with np.errstate(all="ignore"), pytest.raises(ValueError, match="NaN or infinite"):
-        _engine.loss_and_gradients(TinyNet(**params), x, t)
+        fast.loss_and_gradients(TinyNet(**params), x, t)
 
 
 def test_cleared_workspaces_give_the_same_numbers():
     rng = np.random.default_rng(14)
     params, x, t = random_case(rng, N=5, C=1, H=8, W=8, F1=3, F2=4)
-    first = _engine.loss_and_gradients(TinyNet(**params), x, t)
-    _engine.clear_workspaces()
-    again = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    first = fast.loss_and_gradients(TinyNet(**params), x, t)
+    fast.clear_workspaces()
+    again = fast.loss_and_gradients(TinyNet(**params), x, t)
     for name in PARAM_NAMES:
         np.testing.assert_array_equal(again[1][name], first[1][name], err_msg=name)
 
@@ -236,18 +238,18 @@ def test_product_chunks_do_not_change_the_result(monkeypatch, chunk):
     """One BLAS call per image, a few images, or one call per product: same numbers."""
     rng = np.random.default_rng(15)
     params, x, t = random_case(rng, N=6, C=2, H=12, W=8, F1=4, F2=6)
-    monkeypatch.setattr(_engine, "_GEMM_CHUNK", chunk)
-    assert_close(_engine.loss_and_gradients(TinyNet(**params), x, t),
+    monkeypatch.setattr(fast, "_GEMM_CHUNK", chunk)
+    assert_close(fast.loss_and_gradients(TinyNet(**params), x, t),
                  layer_reference(params, x, t), 1e-12, f"chunk {chunk}")
 
 
 def test_chunk_rows_divide_the_rows_and_respect_the_limit(monkeypatch):
-    monkeypatch.setattr(_engine, "_GEMM_CHUNK", 1000)
-    assert _engine._chunk_rows(96, 8, 10) == 96      # 960 multiply-adds: one chunk
-    assert _engine._chunk_rows(96, 8, 20) == 48      # 1920: two chunks of 48 rows
-    assert _engine._chunk_rows(96, 8, 200) == 8      # even one unit is over: one unit
-    assert _engine._chunk_rows(40, 8, 20) == 40      # 800: all five units
-    assert _engine._chunk_rows(56, 8, 20) == 8       # 7 units: 7 does not split
+    monkeypatch.setattr(fast, "_GEMM_CHUNK", 1000)
+    assert fast._chunk_rows(96, 8, 10) == 96      # 960 multiply-adds: one chunk
+    assert fast._chunk_rows(96, 8, 20) == 48      # 1920: two chunks of 48 rows
+    assert fast._chunk_rows(96, 8, 200) == 8      # even one unit is over: one unit
+    assert fast._chunk_rows(40, 8, 20) == 40      # 800: all five units
+    assert fast._chunk_rows(56, 8, 20) == 8       # 7 units: 7 does not split
 
 
 @pytest.mark.parametrize("N, block_bytes, expected", [
@@ -258,17 +260,17 @@ def test_chunk_rows_divide_the_rows_and_respect_the_limit(monkeypatch):
 def test_blocks_are_nearly_equal_and_even_in_number(monkeypatch, N, block_bytes, expected):
     """Two threads get equal work; the blocks depend on the shapes only."""
     sizes = []
-    original = _engine._block_pass
+    original = fast._block_pass
 
     def recording(xb, *args):
         sizes.append(xb.shape[0])
         return original(xb, *args)
 
-    monkeypatch.setattr(_engine, "_block_pass", recording)
-    monkeypatch.setattr(_engine, "_BLOCK_BYTES", block_bytes)
-    monkeypatch.setattr(_engine, "_MIN_FLOP_FOR_THREADS", float("inf"))   # in order, one thread
+    monkeypatch.setattr(fast, "_block_pass", recording)
+    monkeypatch.setattr(fast, "_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(fast, "_MIN_FLOP_FOR_THREADS", float("inf"))   # in order, one thread
     rng = np.random.default_rng(16)
     params, x, t = random_case(rng, N=N, C=1, H=28, W=28, F1=16, F2=32)
-    got = _engine.loss_and_gradients(TinyNet(**params), x, t)
+    got = fast.loss_and_gradients(TinyNet(**params), x, t)
     assert sizes == expected
     assert_close(got, layer_reference(params, x, t), 1e-12, "even blocks")

@@ -1,9 +1,18 @@
-"""The fast path of a TinyNet training step (private: not teaching code).
+"""The fast path: TinyNet's training step with every trick for speed (advanced).
 
-:mod:`tinynet.layers` is what students read: one plain layer at a time.
-This module computes the same numbers, the loss and the six gradients of
-TinyNet on a batch, for :func:`tinynet.train_one_iter` and
-:func:`tinynet.train`, with tricks that would clutter the layers:
+Start with :mod:`tinynet.layers` and :func:`tinynet.train_one_iter`: one
+plain layer at a time, a TinyNet built, forward, backward, update. This
+module computes the same numbers, the loss and the six gradients of TinyNet
+on a batch, several times faster, with tricks that would hide the ideas in
+the teaching code. It is for reading once the plain version is clear:
+
+* :func:`train_one_iter`: the exercise's function, same arguments and same
+  numbers as :func:`tinynet.train_one_iter`;
+* :func:`loss_and_gradients` (of a TinyNet) and :func:`gradients` (of the
+  six parameters by name): what :func:`tinynet.train`, the slider panels
+  and the command line use for every step.
+
+The tricks:
 
 * **Blocks of the batch.** The batch is cut into an even number of equal
   blocks of a few samples (about 5 MB of buffers each, which every thread
@@ -43,7 +52,8 @@ TinyNet on a batch, for :func:`tinynet.train_one_iter` and
 
 Where its layout assumptions do not hold (kernels other than 3x3, heights
 or widths not divisible by 4), it falls back to :class:`tinynet.TinyNet`'s
-layers. ``tests/test_engine.py`` checks it against those layers.
+layers. ``tests/test_fast.py`` checks it against those layers, on randomly
+drawn networks and batches (hypothesis) as well as on chosen edge cases.
 """
 
 import os
@@ -53,7 +63,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._checks import as_float_array, check_labels
+from ._checks import as_float_array, check_labels, check_number
+from .model import PARAM_NAMES, TinyNet, _check_step_results
 
 # Samples per block: at most about this many bytes of conv1 output and col2im
 # products per block (see _fused). Measured on 2 cores: 5 MB beat 0.5-2 MB
@@ -103,6 +114,26 @@ def _gemm_chunk():
                  for lib in _blas_controller().select(user_api="blas").lib_controllers}
         _GEMM_CHUNK = _SMALL_CHUNK if archs & _SMALL_KERNEL_ARCHS else _CACHE_CHUNK
     return _GEMM_CHUNK
+
+
+def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
+                   x, t, learning_rate, weight_decay):
+    """:func:`tinynet.train_one_iter` through the fused pass: same arguments, same numbers.
+
+    The gradients come from :func:`gradients` instead of a TinyNet's layers;
+    the update is the same expression, ``p - learning_rate * (dL/dp +
+    weight_decay * p)`` for every parameter, on new arrays (the ones passed
+    in are not modified). ``tests/test_fast.py`` checks it against the
+    reference on randomly drawn networks and batches.
+    """
+    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0)
+    weight_decay = check_number("weight_decay", weight_decay, minimum=0.0)
+    given = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
+    params = {name: as_float_array(name, p) for name, p in zip(PARAM_NAMES, given)}
+    _, grads = gradients(params, x, t)
+    new_params = tuple(params[name] - learning_rate * (grads[name] + weight_decay * params[name])
+                       for name in PARAM_NAMES)
+    return _check_step_results(new_params, learning_rate, weight_decay)
 
 
 def fast_path_applies(net, x):
@@ -170,8 +201,6 @@ def gradients(params, x, t, net=None):
 
 def _with_layers(net, params, x, t):
     if net is None:
-        from .model import TinyNet  # model imports this module
-
         net = TinyNet(**params)
     _, loss = net.forward(x, t)
     net.backward()
@@ -322,8 +351,10 @@ def _workspace(B, C, H, W, F1, F2, dtype):
         cols1T=np.ones((9 * C + 1, R1), dtype=dtype),
         a1=np.empty((R1, F1), dtype=dtype),
         m1=np.empty(M1, dtype=dtype),
-        scratch=np.empty(M1, dtype=dtype),
-        mask=np.empty(M1, dtype=bool),
+        # shared by both blocks' pools: conv2 may have far more values than
+        # conv1 (F2 > 4 F1), so the larger of the two
+        scratch=np.empty(max(M1, M2), dtype=dtype),
+        mask=np.empty(max(M1, M2), dtype=bool),
         p1p=np.zeros((B, H2 + 2, W2 + 2, F1), dtype=dtype),
         cols2=np.ones((R2, 9 * F1 + 1), dtype=dtype),
         a2=np.empty((R2, F2), dtype=dtype),
@@ -352,6 +383,8 @@ def _workspace(B, C, H, W, F1, F2, dtype):
         cols1_ch=_chunked(cols1, r1),
         a1_ch=_chunked(ws["a1"], r1),
         a1_4=ws["a1"].reshape(4, M1),
+        scratch1=ws["scratch"][:M1],
+        mask1_flat=ws["mask"][:M1],
         relu1=(ws["m1"].reshape(H2, W2, B, F1).transpose(2, 0, 1, 3),
                ws["p1p"][:, 1:-1, 1:-1, :]),
         im2col2=_im2col_pool_order(ws["p1p"], B, H4, W4, F1, ws["cols2"]),
@@ -377,7 +410,7 @@ def _workspace(B, C, H, W, F1, F2, dtype):
         # along the height, into D[1, 1]: whole image rows
         kh_shifts=((D[1, 1, :, :-1], D[0, 1, :, 1:]), (D[1, 1, :, 1:], D[2, 1, :, :-1])),
         dp1=D[1, 1].transpose(1, 2, 0, 3),         # in conv1's (i, j, b, f)
-        mask1=ws["mask"].reshape(H2, W2, B, F1),
+        mask1=ws["mask"][:M1].reshape(H2, W2, B, F1),
         g1_flat=ws["g1"].reshape(-1),
         dW1_ch=(_chunked(cols1, g1r).transpose(0, 2, 1),
                 _chunked(ws["a1"], g1r)),
@@ -400,8 +433,8 @@ def _block_pass(xb, labels, consts, N):
     ws["xp_in"][...] = xb.transpose(2, 3, 1, 0)   # zero border, interior rewritten
     np.copyto(*ws["im2col1"])
     np.matmul(ws["cols1_ch"], W1m, out=ws["a1_ch"])
-    a1, m1, scratch, mask = ws["a1_4"], ws["m1"], ws["scratch"], ws["mask"]
-    _pool4(a1, m1, scratch)                        # the 4 cells of each window; m1: (i, j, b, f)
+    a1, m1, mask = ws["a1_4"], ws["m1"], ws["mask1_flat"]
+    _pool4(a1, m1, ws["scratch1"])                        # the 4 cells of each window; m1: (i, j, b, f)
     np.maximum(ws["relu1"][0], 0, out=ws["relu1"][1])   # into p1p, (b, i, j, f), padded
 
     # conv2 -> pool2 -> relu2, channels last: rows (dh, dw, b, i, j)

@@ -4,12 +4,22 @@ The engine computes TinyNet's loss and gradients with its own layouts; it
 must give the numbers of :class:`tinynet.TinyNet` (plain layers) to rounding
 error, fall back to the layers where its layouts do not fit, and never
 modify its inputs.
+
+The property tests draw whole geometries (hypothesis), not a few chosen
+shapes: batch N 1-9, input channels C 1-3, heights and widths multiples of
+4 from 4 to 32 (and, for the fallback, any size from 4 to 19), conv1 with 1
+to 24 filters and conv2 with 1 to 64 (so conv2 is often far wider or far
+narrower than conv1), 2 to 12 classes, float64 and float32, index and
+one-hot labels, and blocks of one sample with and without threads.
 """
 
 import re
+from unittest import mock
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinynet
 from tinynet import fast
@@ -22,13 +32,13 @@ def layer_reference(params, x, t):
     return loss, dict(zip(PARAM_NAMES, net.backward()))
 
 
-def assert_close(got, expected, rtol, what):
+def assert_close(got, expected, rtol, what, same_dtype=True):
     loss, grads = got
     ref_loss, ref_grads = expected
     assert loss == pytest.approx(ref_loss, rel=rtol, abs=rtol), what
     for name in PARAM_NAMES:
         g, e = grads[name], ref_grads[name]
-        assert g.shape == e.shape and g.dtype == e.dtype, (what, name)
+        assert g.shape == e.shape and (g.dtype == e.dtype or not same_dtype), (what, name)
         scale = max(float(np.max(np.abs(e))), 1e-30)
         diff = float(np.max(np.abs(g - e))) / scale
         assert diff < rtol, f"{what}: {name} differs by {diff:.2e} (relative to its largest entry)"
@@ -40,6 +50,102 @@ def random_case(rng, N, C, H, W, F1, F2, K=10, dtype=np.float64):
     x = rng.standard_normal((N, C, H, W)).astype(dtype)
     t = rng.integers(0, K, N)
     return params, x, t
+
+
+@st.composite
+def geometries(draw, sizes=st.integers(1, 8).map(lambda k: 4 * k)):
+    """A TinyNet and a batch: everything the engine accepts, in the exercise's range."""
+    return dict(N=draw(st.integers(1, 9)), C=draw(st.integers(1, 3)),
+                H=draw(sizes), W=draw(sizes),
+                F1=draw(st.integers(1, 24)), F2=draw(st.integers(1, 64)),
+                K=draw(st.integers(2, 12)),
+                dtype=draw(st.sampled_from([np.float64, np.float32])))
+
+
+def _drawn_case(geometry, seed, one_hot):
+    rng = np.random.default_rng(seed)
+    dtype = geometry["dtype"]
+    params, x, t = random_case(rng, **geometry)
+    return params, x, (np.eye(geometry["K"], dtype=dtype)[t] if one_hot else t)
+
+
+def _tolerance(dtype):
+    # float32 is compared with the float64 layers: its own rounding, about
+    # 1e-7 per operation, grows with the number of terms in each sum
+    return 1e-10 if dtype == np.float64 else 2e-3
+
+
+def _in_float64(params, x, t):
+    return ({k: v.astype(np.float64) for k, v in params.items()}, x.astype(np.float64),
+            t.astype(np.float64) if t.ndim == 2 else t)
+
+
+@settings(max_examples=150, deadline=None)
+@given(geometry=geometries(), seed=st.integers(0, 2**32 - 1), one_hot=st.booleans(),
+       blocks=st.sampled_from(["as chosen", "one sample each", "one sample each, threads"]))
+def test_engine_matches_the_layers_on_drawn_geometries(geometry, seed, one_hot, blocks):
+    params, x, t = _drawn_case(geometry, seed, one_hot)
+    assert fast._applies(params, x)
+    with mock.patch.object(fast, "_BLOCK_BYTES", 1 if blocks != "as chosen" else fast._BLOCK_BYTES), \
+            mock.patch.object(fast, "_MIN_FLOP_FOR_THREADS", 0 if "threads" in blocks else
+                              fast._MIN_FLOP_FOR_THREADS), \
+            mock.patch.object(fast, "_workers", (lambda: 2) if "threads" in blocks else
+                              fast._workers):
+        got = fast.gradients(params, x, t)
+    for name, g in got[1].items():
+        assert g.dtype == geometry["dtype"] and g.shape == params[name].shape, name
+    assert_close(got, layer_reference(*_in_float64(params, x, t)),
+                 _tolerance(geometry["dtype"]), f"{geometry}, {blocks}", same_dtype=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(geometry=geometries(sizes=st.integers(4, 19)), seed=st.integers(0, 2**32 - 1),
+       one_hot=st.booleans())
+def test_sizes_the_engine_does_not_take_go_to_the_layers_unchanged(geometry, seed, one_hot):
+    params, x, t = _drawn_case(geometry, seed, one_hot)
+    H, W = geometry["H"], geometry["W"]
+    assert fast._applies(params, x) == (H % 4 == 0 and W % 4 == 0)
+    got = fast.gradients(params, x, t)
+    expected = layer_reference(params, x, t)
+    if not fast._applies(params, x):
+        assert got[0] == expected[0]
+        for name in PARAM_NAMES:
+            np.testing.assert_array_equal(got[1][name], expected[1][name], err_msg=name)
+    else:
+        assert_close(got, layer_reference(*_in_float64(params, x, t)),
+                     _tolerance(geometry["dtype"]), str(geometry), same_dtype=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(geometry=geometries(), seed=st.integers(0, 2**32 - 1), one_hot=st.booleans(),
+       learning_rate=st.floats(0, 2), weight_decay=st.sampled_from([0.0, 1e-4, 0.01, 0.5]))
+def test_fast_train_one_iter_gives_the_reference_numbers(geometry, seed, one_hot,
+                                                         learning_rate, weight_decay):
+    params, x, t = _drawn_case(geometry, seed, one_hot)
+    copies = {k: v.copy() for k, v in params.items()}
+    got = fast.train_one_iter(**params, x=x, t=t, learning_rate=learning_rate,
+                              weight_decay=weight_decay)
+    params64, x64, t64 = _in_float64(params, x, t)
+    expected = tinynet.train_one_iter(**params64, x=x64, t=t64, learning_rate=learning_rate,
+                                      weight_decay=weight_decay)
+    for name, new, want in zip(PARAM_NAMES, got, expected):
+        assert new.dtype == geometry["dtype"], name
+        np.testing.assert_array_equal(params[name], copies[name], err_msg=f"{name} modified")
+        # the step changes p by learning_rate * (grad + weight_decay * p): compare on that scale
+        scale = max(float(np.max(np.abs(want))), 1e-30)
+        difference = float(np.max(np.abs(new - want))) / scale
+        assert difference < _tolerance(geometry["dtype"]), (name, difference)
+
+
+@pytest.mark.parametrize("F1, F2", [(2, 16), (3, 13), (3, 32), (1, 23), (5, 23), (24, 1)])
+def test_conv2_far_wider_or_narrower_than_conv1(F1, F2):
+    """The geometries of the reported crash (conv2 with more than 4x conv1's values) and
+    the opposite extreme, with one sample of 16x16."""
+    rng = np.random.default_rng(F1 * 100 + F2)
+    params, x, t = random_case(rng, N=1, C=1, H=16, W=16, F1=F1, F2=F2)
+    assert fast._applies(params, x)
+    assert_close(fast.gradients(params, x, t), layer_reference(params, x, t), 1e-12,
+                 f"F1={F1}, F2={F2}")
 
 
 SHAPES = [

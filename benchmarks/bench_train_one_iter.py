@@ -2,11 +2,14 @@
 
     python benchmarks/bench_train_one_iter.py [--repeats 30] [--cases digits,mnist,large]
 
-For each batch shape and dtype (float64, float32) it times tinynet's step and,
-when PyTorch is importable, the same step in PyTorch on the CPU (PyTorch is
-never a dependency of tinynet; install it by hand to compare), and prints:
+For each batch shape and dtype (float64, float32) it times the plain reference
+``tinynet.train_one_iter`` (the teaching layers), the fused
+``tinynet.fast.train_one_iter`` and, when PyTorch is importable, the same step
+in PyTorch on the CPU (PyTorch is never a dependency of tinynet; install it
+by hand to compare), and prints:
 
-* the median times, the **paired ratio** tinynet/torch (the median of the
+* the plain step's median time and how many times faster the fused one is;
+* the fused step's median time, the **paired ratio** tinynet/torch (the median of the
   per-round ratios: the variants are interleaved round by round, so a burst
   of other load hits both) and the **best-vs-best** ratio (fastest tinynet
   run over fastest torch run, which depends least on other load);
@@ -141,8 +144,9 @@ def main():
           f"BLAS: {blas_description()}; "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; {load()}")
     print()
-    header = (f"{'case':<7} {'dtype':<8} {'tinynet ms':>10} {'torch ms':>9} {'paired':>7} "
-              f"{'best':>6} | {'1-thread: tinynet ms':>20} {'torch ms':>9} {'paired':>7} "
+    header = (f"{'case':<7} {'dtype':<8} {'plain ms':>9} {'x faster':>8} | "
+              f"{'fast ms':>10} {'torch ms':>9} {'paired':>7} "
+              f"{'best':>6} | {'1-thread: fast ms':>20} {'torch ms':>9} {'paired':>7} "
               f"{'best':>6} | {'peak MB':>7}")
     print(header)
     print("-" * len(header))
@@ -153,8 +157,17 @@ def main():
             given = [params[k] for k in PARAM_NAMES]
 
             def ours():
+                return fast.train_one_iter(*given, x, t, LEARNING_RATE, WEIGHT_DECAY)
+
+            def plain():
                 return tinynet.train_one_iter(*given, x, t, LEARNING_RATE, WEIGHT_DECAY)
 
+            difference = max(float(np.max(np.abs(a - b))) for a, b in zip(ours(), plain()))
+            if difference > (1e-10 if dtype == np.float64 else 1e-4):
+                raise SystemExit(f"{case} {np.dtype(dtype).name}: tinynet.fast and the plain "
+                                 f"reference disagree by {difference:.2e}")
+            plain_ms = float(np.median(interleaved({"plain": plain}, max(3, args.repeats // 4))
+                                       ["plain"])) * 1e3
             variants = {"tinynet": ours}
             if torch is not None:
                 variants["torch"] = torch_step_factory(params, x, t)
@@ -166,7 +179,8 @@ def main():
                                      f"disagree by {difference:.2e}")
             times = interleaved(variants, args.repeats)
             ms = {name: float(np.median(ts)) * 1e3 for name, ts in times.items()}
-            row = f"{case:<7} {np.dtype(dtype).name:<8} {ms['tinynet']:>10.2f} "
+            row = (f"{case:<7} {np.dtype(dtype).name:<8} {plain_ms:>9.2f} "
+                   f"{plain_ms / ms['tinynet']:>8.1f} | {ms['tinynet']:>10.2f} ")
             if torch is not None:
                 paired, best = ratios(times)
                 row += f"{ms['torch']:>9.2f} {paired:>7.2f} {best:>6.2f} | "
@@ -186,7 +200,9 @@ def main():
             print(row, flush=True)
     print()
     print(f"after: {load()}")
-    print("paired: median of per-round tinynet/torch ratios; best: fastest over fastest "
+    print("plain: tinynet.train_one_iter (the teaching layers), x faster: plain / fast; "
+          "fast: tinynet.fast.train_one_iter.")
+    print("paired: median of per-round fast/torch ratios; best: fastest over fastest "
           "(below 1: tinynet is faster).")
 
 

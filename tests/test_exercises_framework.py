@@ -637,3 +637,42 @@ def test_chapter6_an_endless_loop_is_stopped(checker, answer, monkeypatch):
     with pytest.raises(ExerciseFailed, match=r"did not return within 0.2 s and was stopped"):
         _quiet(checker, looping(answer))
     assert time.perf_counter() - start < 2
+
+
+# -- known mistakes named by the runner (mistakes=) ----------------------------
+
+def _double(x, scale):
+    return scale * x
+
+
+def _doubling_mistakes(x, scale):
+    return [(x, "you forgot the scale"),
+            (scale * x, "never said: this is the right result"),
+            (scale * x + 1, "you added one")]
+
+
+def _check_double(student, cases):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return framework.check_function("double", student, _double, cases, "scale * x",
+                                        mistakes=_doubling_mistakes)
+
+
+@pytest.mark.parametrize("student, pattern", [
+    (lambda x, scale: x, r"  you forgot the scale\n  Hint: "),
+    (lambda x, scale: scale * x + 1, r"  you added one\n"),
+    (lambda x, scale: scale * x + 2, r"  your result differs at index \(0,\)"),
+    (lambda x, scale: (scale * x, x), r"is a tuple of 2 items"),
+])
+def test_the_runner_names_a_known_mistake_that_shows_on_the_case(student, pattern):
+    cases = [framework.Case(x=np.arange(1.0, 4.0), scale=2.0)]
+    with pytest.raises(ExerciseFailed, match=pattern):
+        _check_double(student, cases)
+
+
+def test_a_mistake_that_equals_the_right_result_on_a_case_is_not_named():
+    # with scale = 1, "forgot the scale" is the right answer: the case cannot show it
+    cases = [framework.Case(x=np.arange(1.0, 4.0), scale=1.0),
+             framework.Case(x=np.arange(1.0, 4.0), scale=3.0)]
+    assert _check_double(lambda x, scale: scale * x, cases)
+    with pytest.raises(ExerciseFailed, match=r"FAIL on case 2 of 2 .*\n  you forgot the scale"):
+        _check_double(lambda x, scale: x, cases)

@@ -96,7 +96,7 @@ class _TimeUp(BaseException):
 
 
 def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-9,
-                   results=None, hints=None, call=None, hidden=False):
+                   results=None, hints=None, call=None, hidden=False, mistakes=None):
     """Compare ``student`` with ``reference`` on each case; print or raise the verdict.
 
     Parameters
@@ -128,6 +128,17 @@ def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-
         ``function(*arguments)``. Used to drive a class or wrap a result.
     hidden : bool
         Only changes the wording ("hidden case 3 of 12").
+    mistakes : callable, optional
+        ``mistakes(*arguments)`` gets copies of a case's arguments and returns an
+        iterable of ``(wrong_result, message)`` pairs: the result of a known wrong
+        formula, with the structure of the reference's result, and what to say
+        about it. An entry ``None`` inside ``wrong_result`` (a whole result of a
+        tuple, a value of a dict) matches anything: leave out what the mistake
+        does not change. When the student's result differs from the reference's
+        on a case, it is compared with each ``wrong_result`` (at ``rtol`` and
+        ``atol``, dtypes aside) and the message of the first one that matches it
+        and differs from the right result on this case is reported instead of
+        the first differing entry.
 
     Returns
     -------
@@ -169,7 +180,12 @@ def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-
                 raise _Mistake(_describe_error(error), "error")
             _check_unchanged(case, copies)
             with np.errstate(all="ignore"):
-                _compare(received, expected, "your result", results, case, rtol, atol)
+                try:
+                    _compare(received, expected, "your result", results, case, rtol, atol)
+                except _Mistake:
+                    if mistakes is not None:
+                        _diagnose(mistakes, args, received, expected, rtol, atol)
+                    raise
         except _Mistake as mistake:
             raise ExerciseFailed(_failure_message(name, where, case, mistake, hint, hints)) \
                 from None
@@ -290,6 +306,41 @@ def _first_change(before, after, label):
             if changed:
                 return changed
     return None
+
+
+# -- naming a known mistake -------------------------------------------------------
+
+def _diagnose(mistakes, args, received, expected, rtol, atol):
+    """Raise :class:`_Mistake` with the message of the first known wrong result matched."""
+    for wrong, message in mistakes(*_copy(args)):
+        if (_matches(received, wrong, rtol, atol)
+                and not _matches(expected, wrong, rtol, atol)):  # on this case it shows
+            raise _Mistake(message, "values")
+
+
+def _matches(got, wrong, rtol, atol):
+    """Whether ``got`` has the structure and values of ``wrong`` (``None`` matches anything).
+
+    Never raises: any result that cannot be compared simply does not match.
+    """
+    if wrong is None:
+        return True
+    try:
+        if isinstance(wrong, (tuple, list)):
+            return (isinstance(got, (tuple, list)) and len(got) == len(wrong)
+                    and all(_matches(g, w, rtol, atol) for g, w in zip(got, wrong)))
+        if isinstance(wrong, Mapping):
+            return (isinstance(got, Mapping) and got.keys() == wrong.keys()
+                    and all(_matches(got[key], wrong[key], rtol, atol) for key in wrong))
+        if isinstance(got, (bool, np.bool_, str, bytes)) or _type_problem(got):
+            return False
+        got, wrong = np.asarray(got), np.asarray(wrong)
+        if got.shape != wrong.shape or got.dtype.kind not in "iuf" or wrong.dtype.kind not in "iuf":
+            return False
+        return bool(np.allclose(got.astype(np.float64), wrong.astype(np.float64),
+                                rtol=rtol, atol=atol))
+    except (TypeError, ValueError):
+        return False
 
 
 # -- comparing a result with the reference's ----------------------------------

@@ -585,3 +585,45 @@ def test_output_shapes_match_a_forward_pass(input_shape):
     assert counts["conv1"] == params["W_conv1"].size + params["b_conv1"].size
     assert counts["fc"] == params["W_fc"].size + params["b_fc"].size
     assert sum(counts.values()) == sum(p.size for p in params.values())
+
+
+# -- the reference reads like the exercise -----------------------------------
+
+def test_tinynet_runs_its_layers_in_the_exercise_order(monkeypatch):
+    """conv1 -> relu1 -> pool1 -> conv2 -> relu2 -> pool2 -> fc, and back in reverse."""
+    rng = np.random.default_rng(21)
+    params, x, t = random_case(rng)
+    net = tinynet.TinyNet(*params)
+    calls = []
+    for name, layer in net.layers:
+        for method in ("forward", "_forward", "backward", "_backward"):
+            original = getattr(layer, method)
+
+            def spy(*args, _original=original, _name=name, _method=method):
+                call = (_name, _method.strip("_"))
+                if not calls or calls[-1] != call:  # forward calls its own _forward
+                    calls.append(call)
+                return _original(*args)
+
+            monkeypatch.setattr(layer, method, spy)
+    net.forward(x, t)
+    net.backward()
+    order = ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "fc"]
+    assert [name for name, _ in net.layers] == order
+    assert calls == ([(name, "forward") for name in order]
+                     + [(name, "backward") for name in reversed(order)])
+
+
+def test_train_one_iter_source_is_the_exercise_steps():
+    """What a student sees with inspect.getsource: build, forward, backward, update."""
+    import inspect
+    import re
+
+    source = inspect.getsource(tinynet.train_one_iter)
+    body = source[source.index('"""', source.index('"""') + 3) + 3:]  # after the docstring
+    steps = [r"TinyNet\(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc\)", r"net\.forward\(x, t\)",
+             r"net\.backward\(\)", r"p - learning_rate \* \(grad \+ weight_decay \* p\)"]
+    positions = [re.search(step, body) for step in steps]
+    assert all(positions), [step for step, found in zip(steps, positions) if not found]
+    assert [m.start() for m in positions] == sorted(m.start() for m in positions)
+    assert "fast" not in body and "_engine" not in body

@@ -256,6 +256,14 @@ def test_train_network_stops_a_diverging_run(rng):
     assert "stopped" in history.summary()
 
 
+def test_train_network_warns_at_the_callers_line(rng):
+    x = rng.standard_normal((40, 6)) * 3
+    t = rng.integers(0, 3, size=40)
+    with pytest.warns(RuntimeWarning, match="training diverged") as caught:
+        train_network(build_mlp(6, [20, 20], 3, seed=0), x, t, optimizer=SGD(1e4), epochs=5)
+    assert caught[0].filename == __file__
+
+
 def test_train_network_accepts_any_optimizer_object(rng):
     class HalfStep:
         learning_rate, weight_decay = 0.05, 0.0

@@ -448,3 +448,110 @@ def test_divergence_with_an_optimizer_object(params, data):
 def test_bad_optimizer_arguments(params, data, kwargs, error, match):
     with pytest.raises(error, match=match):
         run(params, data, **kwargs)
+
+
+# -- the one loop behind train and train_network ------------------------------
+
+from tinynet.training import training_loop  # noqa: E402
+
+
+def softmax_regression(D, K, rng):
+    """A linear softmax classifier with hand-written loss and gradient (no tinynet layers)."""
+    params = {"W": 0.1 * rng.standard_normal((D, K)), "b": np.zeros(K)}
+
+    def loss_and_grads(x, t):
+        scores = x @ params["W"] + params["b"]
+        scores = scores - scores.max(axis=1, keepdims=True)
+        p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        N = len(x)
+        loss = float(-np.mean(np.log(p[np.arange(N), t])))
+        dscores = p.copy()
+        dscores[np.arange(N), t] -= 1
+        dscores /= N
+        return loss, {"W": x.T @ dscores, "b": dscores.sum(axis=0)}
+
+    def evaluate(x, t):
+        loss, _ = loss_and_grads(x, t)
+        scores = x @ params["W"] + params["b"]
+        return loss, float(np.mean(scores.argmax(axis=1) == t))
+
+    return params, loss_and_grads, evaluate
+
+
+def test_training_loop_matches_a_loop_written_out():
+    rng = np.random.default_rng(5)
+    x, t = rng.standard_normal((23, 4)), rng.integers(0, 3, 23)
+    params, loss_and_grads, evaluate = softmax_regression(4, 3, np.random.default_rng(1))
+    start = {k: v.copy() for k, v in params.items()}
+    history = training_loop(
+        params, SGD(0.5), x, t,
+        loss_and_gradients=lambda xb, tb: (lambda r: (r[0], lambda: r[1]))(loss_and_grads(xb, tb)),
+        evaluate=evaluate, n_classes=3, epochs=3, batch_size=5,
+        rng=np.random.default_rng(9))
+    # the same training written out by hand, from the same start and shuffles
+    params.update({k: v.copy() for k, v in start.items()})
+    order_rng = np.random.default_rng(9)
+    losses, epoch_losses = [], [evaluate(x, t)[0]]
+    for _ in range(3):
+        order = order_rng.permutation(23)
+        for i in range(0, 23, 5):
+            loss, grads = loss_and_grads(x[order[i:i + 5]], t[order[i:i + 5]])
+            losses.append(loss)
+            for name in params:
+                params[name] -= 0.5 * grads[name]
+        epoch_losses.append(evaluate(x, t)[0])
+    assert history.iterations_per_epoch == 5
+    assert history.iteration_loss == losses
+    assert history.epoch == [0, 1, 2, 3]
+    assert history.train_loss == epoch_losses
+    assert history.penalty == [0, 0, 0, 0] and not history.has_validation
+
+
+def test_training_loop_asks_for_gradients_only_after_the_guard_and_restores_the_mode():
+    calls = []
+    losses = iter([2.0, 2.1, float("inf")])
+
+    def loss_and_gradients(x, t):
+        calls.append("loss")
+        return next(losses), lambda: calls.append("gradients") or {"w": np.zeros(1)}
+
+    def n_classes():
+        calls.append("classes")
+        return 4
+
+    with pytest.warns(RuntimeWarning, match="the loss became inf at epoch 1, iteration 3"):
+        history = training_loop(
+            {"w": np.zeros(1)}, SGD(0.1), np.zeros((10, 2)), np.zeros(10, dtype=int),
+            loss_and_gradients=loss_and_gradients, evaluate=lambda x, t: (1.5, 0.25),
+            n_classes=n_classes, epochs=2, batch_size=3, rng=np.random.default_rng(0),
+            train_mode=lambda: calls.append("train mode"))
+    assert calls == ["classes", "train mode", "loss", "gradients", "loss", "gradients", "loss",
+                     "train mode"]
+    assert history.diverged and history.iteration_loss == [2.0, 2.1]
+    assert history.epoch == [0] and history.train_accuracy == [0.25]
+
+
+def test_training_loop_blow_up_level_and_single_sample_batches():
+    # 100 times the larger of the start (0.5) and chance, log 4 = 1.386: 138.6
+    seen = []
+
+    def loss_and_gradients(x, t):
+        seen.append(len(x))
+        return (138.0 if len(seen) < 3 else 139.0), lambda: {"w": np.zeros(1)}
+
+    with pytest.warns(RuntimeWarning, match=r"became 139 at epoch 2, iteration 1"):
+        history = training_loop(
+            {"w": np.zeros(1)}, SGD(0.1), np.zeros((9, 2)), np.zeros(9, dtype=int),
+            loss_and_gradients=loss_and_gradients, evaluate=lambda x, t: (0.5, 0.0),
+            n_classes=4, epochs=3, batch_size=4, rng=np.random.default_rng(0),
+            skip_single=True)
+    assert history.iterations_per_epoch == 2  # 4 + 4; the ninth sample alone is skipped
+    assert seen == [4, 4, 4]  # the batch of one never reached the model
+    assert history.iteration_loss == [138.0, 138.0] and history.epoch == [0, 1]
+
+
+def test_the_divergence_warning_points_at_the_callers_line(params, data):
+    x_train, t_train, _, _ = data
+    with pytest.warns(RuntimeWarning, match="training diverged") as caught:
+        train(params, x_train, t_train, epochs=2, learning_rate=1e8)
+    assert caught[0].filename == __file__

@@ -20,10 +20,10 @@ import warnings
 import numpy as np
 
 from ._checks import (NonFiniteError, all_finite, as_float_array, as_generator, check_int,
-                      check_labels, check_number, explain_divergence)
+                      check_labels, check_number)
 from .layers import (BatchNormalization, Dropout, FullyConnected, Relu, Sigmoid,
                      SoftmaxWithLoss, Tanh)
-from .training import History, _progress_bar, minibatches
+from .training import training_loop
 
 __all__ = ["Network", "build_mlp", "train_network", "ACTIVATIONS", "weight_scale_study",
            "weight_scale_experiment", "describe_weight_scale_study", "plot_seed_band",
@@ -415,66 +415,21 @@ def train_network(network, x_train, t_train, x_val=None, t_val=None, *, optimize
             f"batch normalisation needs minibatches of at least 2 samples; got batch_size="
             f"{batch_size} and {N} training samples. Use batch_size >= 2."
         )
+
+    def loss_and_gradients(x, t):
+        _, loss = network.forward(x, t)
+        return loss, network.backward  # backward only once the loss has passed the guard
+
     params = network.params
-    history = History(iterations_per_epoch=-(-N // batch_size)
-                      - (1 if skip_single and N % batch_size == 1 else 0))
-
-    def record(epoch):
-        loss, acc = network.evaluate(x_train, t_train)
-        history.epoch.append(epoch)
-        history.train_loss.append(loss)
-        history.train_accuracy.append(acc)
-        history.penalty.append(float(optimizer.penalty(params)))
-        if has_val:
-            loss, acc = network.evaluate(x_val, t_val)
-            history.val_loss.append(loss)
-            history.val_accuracy.append(acc)
-
-    def stop(epoch, iteration, loss):
-        history.diverged = True
-        history.message = (
-            f"the loss became {loss:.3g} at epoch {epoch}, iteration {iteration}: "
-            "training diverged. " + explain_divergence(
-                float(getattr(optimizer, "learning_rate", 0.0)),
-                float(getattr(optimizer, "weight_decay", 0.0)))
-        )
-        warnings.warn(history.message, RuntimeWarning, stacklevel=3)
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        record(0)  # also checks that the data fit the network, before any step
-        n_classes = network.predict(x_train[:1]).shape[1]
-        blowup = 100.0 * max(history.train_loss[0], float(np.log(max(n_classes, 2))))
-        bar = _progress_bar(epochs * history.iterations_per_epoch, progress, "training")
-        network.train()
-        try:
-            for epoch in range(1, epochs + 1):
-                for iteration, batch in enumerate(minibatches(N, batch_size, rng), 1):
-                    if skip_single and len(batch) == 1:
-                        continue
-                    try:
-                        _, loss = network.forward(x_train[batch], t_train[batch])
-                    except NonFiniteError:  # parameters or activations overflowed
-                        loss = float("nan")
-                    if not np.isfinite(loss) or loss > blowup:
-                        stop(epoch, iteration, loss)
-                        return history
-                    history.iteration_loss.append(loss)
-                    optimizer.step(params, network.backward())
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-                try:
-                    record(epoch)
-                except NonFiniteError:
-                    stop(epoch, history.iterations_per_epoch, float("nan"))
-                    return history
-                if callback is not None:
-                    callback(history)
-        finally:
-            network.train()
-            if bar is not None:
-                bar.close()
-    return history
+    return training_loop(
+        params, optimizer, x_train, t_train, x_val, t_val,
+        loss_and_gradients=loss_and_gradients, evaluate=network.evaluate,
+        # any object with penalty() may come in: the history holds floats
+        penalty=lambda: float(optimizer.penalty(params)),
+        # after epoch 0 is recorded, which checks that the data fit the network
+        n_classes=lambda: max(network.predict(x_train[:1]).shape[1], 2),
+        epochs=epochs, batch_size=batch_size, rng=rng, progress=progress,
+        callback=callback, skip_single=skip_single, train_mode=network.train)
 
 
 # ---------------------------------------------------------------------------

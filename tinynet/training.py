@@ -1,8 +1,16 @@
 """The training loop: epochs of shuffled minibatches, an optimizer, and a history.
 
-An *iteration* is one optimizer step (SGD unless told otherwise) on one minibatch. An *epoch* is one pass over
-the training set: the samples are shuffled, cut into minibatches of
-``batch_size`` (the last one may be smaller), and every sample is used once.
+An *iteration* is one optimizer step (SGD unless told otherwise) on one
+minibatch. An *epoch* is one pass over the training set: the samples are
+shuffled, cut into minibatches of ``batch_size`` (the last one may be
+smaller), and every sample is used once.
+
+One loop, :func:`training_loop`, serves every model: it records the
+history, runs the minibatches, stops a diverging run and shows the progress
+bar. :func:`train` (TinyNet, through the fused step of :mod:`tinynet.fast`)
+and :func:`tinynet.network.train_network` (any :class:`~tinynet.network.Network`)
+only supply what differs: how a minibatch's loss and gradients are computed,
+how a model is evaluated, and their own checks.
 """
 
 import warnings
@@ -19,7 +27,7 @@ from .optim import SGD, make_optimizer
 
 @dataclass
 class History:
-    """What happened during :func:`train`.
+    """What happened during :func:`train` or :func:`tinynet.network.train_network`.
 
     Per iteration: ``iteration_loss`` (data loss of the minibatch, before
     the step). Per epoch, starting with epoch 0 = before training:
@@ -201,17 +209,104 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
 
     t_train = np.asarray(t_train)
     net = TinyNet(**{name: np.array(params[name], copy=True) for name in PARAM_NAMES})
-    weights = net.params
-    history = History(iterations_per_epoch=-(-N // batch_size))
+
+    def loss_and_gradients(x, t):
+        # The fused pass computes both at once; the loop asks for the gradients later.
+        loss, grads = fast.loss_and_gradients(net, x, t)
+        return loss, lambda: grads
+
+    def decay_to_gradient():
+        return _decay_to_gradient(params, x_train[:batch_size], t_train[:batch_size], optimizer)
+
+    history = training_loop(
+        net.params, optimizer, x_train, t_train, x_val, t_val,
+        loss_and_gradients=loss_and_gradients,
+        evaluate=lambda x, t: net.evaluate(x, t, eval_batch_size),
+        n_classes=n_classes, epochs=epochs, batch_size=batch_size, rng=rng,
+        progress=progress, callback=callback, decay_to_gradient=decay_to_gradient)
+    return net, history
+
+
+def training_loop(params, optimizer, x_train, t_train, x_val=None, t_val=None, *,
+                  loss_and_gradients, evaluate, n_classes, epochs, batch_size, rng,
+                  progress=False, callback=None, skip_single=False, train_mode=None,
+                  decay_to_gradient=None, penalty=None):
+    """The loop behind :func:`train` and :func:`tinynet.network.train_network`.
+
+    Records epoch 0 (before any step), then runs ``epochs`` epochs of shuffled
+    minibatches, one optimizer step each, and records every epoch. It stops
+    early, with a ``RuntimeWarning`` and ``history.diverged`` set, when a
+    minibatch loss is not finite or rises above 100 times the larger of the
+    starting loss and chance level (``log n_classes``), or when the
+    parameters overflow. It shows the progress bar and calls ``callback``.
+    What differs between models comes in as functions; the arguments are
+    expected to be checked already (this loop does not validate them).
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        The model's own parameter arrays, updated in place by
+        ``optimizer.step(params, grads)``.
+    optimizer : optimizer object
+        With ``step(params, grads)`` and ``penalty(params)``; its
+        ``learning_rate`` and ``weight_decay`` (0 if absent) go into the
+        divergence message.
+    x_train, t_train : ndarray
+        Training samples (N, ...) and their labels; ``x_val, t_val``
+        optional validation data (both or neither).
+    loss_and_gradients : callable
+        ``loss_and_gradients(x, t) -> (loss, gradients)``: the data loss of a
+        minibatch in training mode, and a function returning the gradient
+        dict of that loss. The loop calls ``gradients()`` only once the loss
+        has passed the divergence guard, so a model may postpone its backward
+        pass until then. A :class:`tinynet._checks.NonFiniteError` counts as
+        a non-finite loss.
+    evaluate : callable
+        ``evaluate(x, t) -> (loss, accuracy)`` in evaluation mode.
+    n_classes : int or callable
+        Number of classes (for the chance level ``log n_classes``), or a
+        function returning it, called once epoch 0 is recorded (when the
+        data are known to fit the model).
+    epochs, batch_size : int (>= 1)
+    rng : numpy.random.Generator
+        Drives the shuffling.
+    progress : bool
+    callback : callable, optional
+        ``callback(history)`` after each epoch.
+    skip_single : bool, default False
+        Skip a last minibatch of a single sample (batch normalisation cannot
+        train on it); ``iterations_per_epoch`` then counts one fewer.
+    train_mode : callable, optional
+        Called before the first step and once more at the end, even after an
+        error (a network puts its layers back in training mode).
+    decay_to_gradient : callable, optional
+        Called only if training diverges: the size of the decay term over the
+        data gradient at the start, for
+        :func:`tinynet._checks.explain_divergence` (None: judge by the step
+        sizes alone).
+    penalty : callable, optional
+        ``penalty()``: the weight-decay term of the current parameters, as
+        recorded in ``history.penalty``; default ``optimizer.penalty(params)``
+        as it comes (the optimizers of :mod:`tinynet.optim` return the int 0
+        when nothing is decayed).
+
+    Returns
+    -------
+    History
+    """
+    N = len(x_train)
+    has_val = x_val is not None
+    history = History(iterations_per_epoch=-(-N // batch_size)
+                      - (1 if skip_single and N % batch_size == 1 else 0))
 
     def record(epoch):
-        loss, acc = net.evaluate(x_train, t_train, eval_batch_size)
+        loss, acc = evaluate(x_train, t_train)
         history.epoch.append(epoch)
         history.train_loss.append(loss)
         history.train_accuracy.append(acc)
-        history.penalty.append(optimizer.penalty(weights))
+        history.penalty.append(optimizer.penalty(params) if penalty is None else penalty())
         if has_val:
-            loss, acc = net.evaluate(x_val, t_val, eval_batch_size)
+            loss, acc = evaluate(x_val, t_val)
             history.val_loss.append(loss)
             history.val_accuracy.append(acc)
 
@@ -219,35 +314,41 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
         history.diverged = True
         history.message = (
             f"the loss became {loss:.3g} at epoch {epoch}, iteration {iteration}: "
-            f"training diverged. " + explain_divergence(
-                optimizer.learning_rate, optimizer.weight_decay,
-                _decay_to_gradient(params, x_train[:batch_size], t_train[:batch_size],
-                                   optimizer))
+            "training diverged. " + explain_divergence(
+                float(getattr(optimizer, "learning_rate", 0.0)),
+                float(getattr(optimizer, "weight_decay", 0.0)),
+                None if decay_to_gradient is None else decay_to_gradient())
         )
-        warnings.warn(history.message, RuntimeWarning, stacklevel=3)
+        # the caller of train / train_network: stop <- training_loop <- train <- caller
+        warnings.warn(history.message, RuntimeWarning, stacklevel=4)
 
     # Large learning rates overflow on purpose in the lessons; the divergence
     # guard below reports it, so numpy's own warnings would only add noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        record(0)  # also checks that the data fit the parameters, before any output
+        record(0)  # also checks that the data fit the model, before any output or step
+        if callable(n_classes):
+            n_classes = n_classes()
         # In float64 a too-large step sends the loss to 1e60 and kills every
         # ReLU long before anything overflows, so a finite loss far above the
         # start (and above chance, log K) counts as diverged too.
         blowup = 100.0 * max(history.train_loss[0], float(np.log(n_classes)))
         bar = _progress_bar(epochs * history.iterations_per_epoch, progress, "training")
+        if train_mode is not None:
+            train_mode()
         try:
             for epoch in range(1, epochs + 1):
                 for iteration, batch in enumerate(minibatches(N, batch_size, rng), 1):
+                    if skip_single and len(batch) == 1:
+                        continue
                     try:
-                        loss, grads = fast.loss_and_gradients(net, x_train[batch],
-                                                                 t_train[batch])
+                        loss, gradients = loss_and_gradients(x_train[batch], t_train[batch])
                     except NonFiniteError:  # parameters or activations overflowed
                         loss = float("nan")
                     if not np.isfinite(loss) or loss > blowup:
                         stop(epoch, iteration, loss)
-                        return net, history
+                        return history
                     history.iteration_loss.append(loss)
-                    optimizer.step(weights, grads)
+                    optimizer.step(params, gradients())
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
@@ -255,10 +356,12 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
                     record(epoch)
                 except NonFiniteError:
                     stop(epoch, history.iterations_per_epoch, float("nan"))
-                    return net, history
+                    return history
                 if callback is not None:
                     callback(history)
         finally:
+            if train_mode is not None:
+                train_mode()
             if bar is not None:
                 bar.close()
-    return net, history
+    return history

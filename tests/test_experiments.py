@@ -7,6 +7,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from tinynet import experiments as E
+from tinynet.network import build_mlp, train_network
+from tinynet.optim import SGD
 
 
 def quiet(function, *args, **kwargs):
@@ -357,3 +359,72 @@ def test_plot_paired_seeds_draws_one_line_per_seed_and_the_mean():
     assert E.plot_paired_seeds(["a", "b"], values, ax=ax, title="t") is ax
     assert len(ax.lines) >= 3
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+
+
+# -- the weight-scale study of notebook 11 (batch normalisation) -------------------------
+
+@pytest.fixture(scope="module")
+def small_study():
+    return {bn: E.weight_scale_study([1.0, 0.1, 0.001], seeds=[0, 1], batchnorm=bn, epochs=6,
+                                     hidden_sizes=(100, 100, 100))
+            for bn in (False, True)}
+
+
+def test_weight_scale_study_shapes_and_lessons(small_study):
+    plain, normalised = small_study[False], small_study[True]
+    assert plain["train_accuracy"].shape == (3, 2, 7)
+    assert plain["diverged"].shape == (3, 2)
+    assert list(plain["epoch"]) == list(range(7))
+    # too large weights blow up without batch norm; too small ones do not learn in 6 epochs
+    assert plain["diverged"][0].all() and np.isnan(plain["train_accuracy"][0, :, -1]).all()
+    rows = E.describe_weight_scale_study(plain)
+    assert rows[0]["diverged"] == 2 and rows[0]["train_mean"] == 0.1
+    assert rows[2]["train_mean"] < 0.2 and rows[2]["reached"] == 0
+    # batch norm learns at every scale
+    rows = E.describe_weight_scale_study(normalised, level=0.8)
+    assert not normalised["diverged"].any()
+    assert all(row["train_mean"] > 0.8 and row["reached"] == 2 for row in rows), rows
+    assert all(0 < row["epochs_to_level"] <= 6 for row in rows)
+
+
+def test_weight_scale_study_is_reproducible(small_study):
+    again = E.weight_scale_study([0.1], seeds=[1], batchnorm=True, epochs=6,
+                                 hidden_sizes=(100, 100, 100))
+    np.testing.assert_array_equal(again["train_accuracy"][0, 0],
+                                  small_study[True]["train_accuracy"][1, 1])
+
+
+def test_epochs_to_level():
+    curves = np.array([[0.1, 0.5, 0.95, 0.97], [0.1, 0.92, 0.93, 0.99], [0.1, 0.2, np.nan, np.nan]])
+    np.testing.assert_array_equal(E._epochs_to(curves, 0.9), [2, 1, np.nan])
+
+
+def test_weight_scale_experiment_draws_one_panel():
+    ax = Figure().subplots()
+    row = E.weight_scale_experiment(weight_std=1.0, batchnorm=False, seeds=[0], epochs=2, ax=ax)
+    assert row["diverged"] == 1
+    assert "diverged in 1 of 1 seeds" in [t.get_text() for t in ax.texts]
+    assert ax.get_title() == "weight std 1, without batch norm"
+
+
+def test_accuracy_with_batch_statistics(rng):
+    x = rng.standard_normal((40, 6))
+    t = (x[:, 0] > 0).astype(int)
+    net = build_mlp(6, [10], 2, batchnorm=True, dropout=0.5, seed=0)
+    train_network(net, x, t, optimizer=SGD(0.3), epochs=10, batch_size=10)
+    norm = net.layers[1]
+    mean, var = norm.running_mean.copy(), norm.running_var.copy()
+    whole = E.accuracy_with_batch_statistics(net, x, t, batch_size=40)
+    np.testing.assert_array_equal(norm.running_mean, mean)  # restored
+    np.testing.assert_array_equal(norm.running_var, var)
+    # one batch of everything in training mode, by hand
+    norm.training = True
+    net.layers[3].training = False
+    expected = np.mean(net.scores(x).argmax(axis=1) == t)
+    assert whole == expected
+    net.train()
+    pairs = E.accuracy_with_batch_statistics(net, x[:7], t[:7], batch_size=2)  # 3 pairs; 1 left out
+    assert pairs in {k / 6 for k in range(7)}
+    assert net.training and net.layers[3].training
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 2"):
+        E.accuracy_with_batch_statistics(net, x, t, batch_size=1)

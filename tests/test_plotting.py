@@ -128,3 +128,16 @@ def test_helpers_without_ax_use_a_new_pyplot_figure():
         assert ax.figure.number in plt.get_fignums()
     finally:
         plt.close(ax.figure)
+
+
+def test_plot_seed_band_mean_where_every_seed_runs_band_where_any_does():
+    curves = np.array([[0.1, 0.5, 0.95, 0.97], [0.1, 0.92, 0.93, 0.99], [0.1, 0.2, np.nan, np.nan]])
+    ax = Figure().subplots()
+    assert plotting.plot_seed_band(np.arange(4), curves, ax=ax, label="x") is ax
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata()[:2], [0.1, (0.5 + 0.92 + 0.2) / 3])
+    assert np.isnan(line.get_ydata()[2])  # a seed has stopped: no mean
+    (band,) = ax.collections
+    top = band.get_paths()[0].vertices[:, 1]
+    assert top.max() == pytest.approx(0.99) and top.min() == pytest.approx(0.1)
+

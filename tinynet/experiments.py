@@ -7,12 +7,18 @@ static figure before the slider panel.
 """
 
 import functools
+import warnings
 
 import numpy as np
 
-from ._checks import check_int, check_number
+from ._checks import as_float_array, check_int, check_labels, check_number
 from .datasets import load_digits_split, make_quadratic_data, quadratic_curve
+from .layers import BatchNormalization
 from .model import init_params
+from .network import build_mlp, train_network
+from .optim import SGD, make_optimizer
+from .plotting import (plot_descent_path, plot_history, plot_message, plot_polynomial_fit,
+                       plot_seed_band)
 from .polynomial import fit_polynomial, mean_squared_error, predict_polynomial
 from .presets import round_significant
 from .training import train
@@ -89,8 +95,6 @@ def gradient_descent_experiment(learning_rate=0.1, start=2.0, steps=30, ax=None)
     else:
         verdict = "still moving"
     if ax is not None:
-        from .plotting import plot_descent_path
-
         plot_descent_path(bumpy, path, ax=ax,
                           title=f"learning rate {format_setting(learning_rate)}: {verdict}")
     return {"path": path, "final_w": float(final), "final_loss": float(bumpy(final))
@@ -250,9 +254,6 @@ def train_mlp_digits(learning_rate=0.1, weight_decay=0.0, dropout=0.0, batchnorm
     split is fixed. ``train_size`` keeps the first images of the (shuffled)
     training set. Returns ``(network, history)``.
     """
-    from .network import build_mlp, train_network
-    from .optim import make_optimizer
-
     split = digits_split(0)
     x, t = split.x_train, split.t_train
     if train_size is not None:
@@ -414,8 +415,6 @@ def polynomial_experiment(degree=2, weight_decay=0.0, n_samples=20, noise=0.1, s
     train_mse = mean_squared_error(y, predict_polynomial(coefficients, x))
     test_mse = mean_squared_error(y_test, predict_polynomial(coefficients, x_test))
     if ax is not None:
-        from .plotting import plot_polynomial_fit
-
         plot_polynomial_fit(x, y, coefficients, true_curve=quadratic_curve, ax=ax,
                             title=f"degree {degree}, weight decay {format_setting(weight_decay)}")
     return {"coefficients": coefficients,
@@ -509,8 +508,6 @@ def draw_training(history, axes, title=None):
     -------
     ndarray of two Axes
     """
-    from .plotting import plot_history, plot_message
-
     if not history.diverged:
         return plot_history(history, axes, title=title)
     ax_loss, ax_acc = np.atleast_1d(axes)[:2]
@@ -626,3 +623,173 @@ def plot_paired_seeds(labels, values, ax=None, ylabel="validation accuracy", tit
         ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+# ---------------------------------------------------------------------------
+# Batch normalisation across weight scales (notebook 11)
+# ---------------------------------------------------------------------------
+
+def weight_scale_study(weight_stds, seeds=range(5), batchnorm=False, *, learning_rate=0.1,
+                       hidden_sizes=(100, 100, 100, 100, 100), epochs=20, batch_size=100,
+                       data=None):
+    """Train MLPs on the digits for each weight scale and seed; collect the curves.
+
+    The book's experiment (section 6.3.2): a 5-hidden-layer ReLU MLP whose
+    weights are all drawn with one standard deviation, trained by SGD with
+    and without batch normalisation. Seed ``s`` sets both the weights and the
+    shuffling.
+
+    Parameters
+    ----------
+    weight_stds : sequence of float
+    seeds : iterable of int
+    batchnorm : bool
+    learning_rate : float
+        Plain SGD (:class:`tinynet.optim.SGD`).
+    hidden_sizes, epochs, batch_size : as in :func:`tinynet.network.build_mlp` and
+        :func:`tinynet.network.train_network`
+    data : tinynet.datasets.Split, optional
+        Default :func:`tinynet.datasets.load_digits_split` (seed 0).
+
+    Returns
+    -------
+    dict
+        ``weight_stds``, ``seeds``, ``batchnorm``, ``epoch`` (0..epochs);
+        ``train_accuracy`` and ``val_accuracy``: arrays of shape
+        (n_stds, n_seeds, epochs + 1), NaN after a run diverged;
+        ``diverged``: bool array (n_stds, n_seeds).
+    """
+    weight_stds = [check_number("weight_stds", w, minimum=0.0) for w in weight_stds]
+    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
+    if not weight_stds or not seeds:
+        raise ValueError("weight_stds and seeds must each hold at least one value.")
+    epochs = check_int("epochs", epochs, minimum=1)
+    data = load_digits_split() if data is None else data
+    shape = (len(weight_stds), len(seeds), epochs + 1)
+    result = {"weight_stds": weight_stds, "seeds": seeds, "batchnorm": bool(batchnorm),
+              "epoch": np.arange(epochs + 1), "train_accuracy": np.full(shape, np.nan),
+              "val_accuracy": np.full(shape, np.nan),
+              "diverged": np.zeros(shape[:2], dtype=bool)}
+    input_size = int(np.prod(data.x_train.shape[1:]))
+    n_classes = int(np.max(data.t_train)) + 1
+    for i, weight_std in enumerate(weight_stds):
+        for j, seed in enumerate(seeds):
+            net = build_mlp(input_size, hidden_sizes, n_classes, weight_std=weight_std,
+                            batchnorm=batchnorm, seed=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # divergence is recorded
+                history = train_network(net, data.x_train, data.t_train, data.x_val, data.t_val,
+                                        optimizer=SGD(learning_rate), epochs=epochs,
+                                        batch_size=batch_size, seed=seed)
+            n = len(history.epoch)
+            result["train_accuracy"][i, j, :n] = history.train_accuracy
+            result["val_accuracy"][i, j, :n] = history.val_accuracy
+            result["diverged"][i, j] = history.diverged
+    return result
+
+
+def _epochs_to(curves, level):
+    """First epoch at which each curve reaches ``level`` (NaN if never)."""
+    reached = np.nan_to_num(curves, nan=-1.0) >= level
+    first = np.argmax(reached, axis=-1).astype(float)
+    first[~reached.any(axis=-1)] = np.nan
+    return first
+
+
+def describe_weight_scale_study(study, level=0.9):
+    """Per weight scale: final accuracies (mean ± sd over seeds), epochs to ``level``.
+
+    Returns
+    -------
+    list of dict
+        One per weight scale: ``weight_std``, ``batchnorm``, ``seeds``,
+        ``diverged`` (count), ``train_mean``, ``train_sd``, ``val_mean``,
+        ``val_sd`` (last epoch; a diverged run counts as chance, 0.1),
+        ``reached`` (how many seeds reached ``level`` training accuracy) and
+        ``epochs_to_level`` (their mean epoch, NaN if none did).
+    """
+    rows = []
+    for i, weight_std in enumerate(study["weight_stds"]):
+        train_last = np.where(study["diverged"][i], 0.1, study["train_accuracy"][i, :, -1])
+        val_last = np.where(study["diverged"][i], 0.1, study["val_accuracy"][i, :, -1])
+        first = _epochs_to(study["train_accuracy"][i], level)
+        reached = np.isfinite(first)
+        rows.append({
+            "weight_std": weight_std, "batchnorm": study["batchnorm"],
+            "seeds": len(study["seeds"]), "diverged": int(study["diverged"][i].sum()),
+            "train_mean": float(train_last.mean()), "train_sd": float(train_last.std()),
+            "val_mean": float(val_last.mean()), "val_sd": float(val_last.std()),
+            "reached": int(reached.sum()),
+            "epochs_to_level": float(first[reached].mean()) if reached.any() else float("nan"),
+        })
+    return rows
+
+
+def weight_scale_experiment(weight_std=0.01, batchnorm=True, seeds=range(3), epochs=20,
+                            learning_rate=0.1, ax=None, data=None):
+    """One panel of the study: accuracy over epochs for one weight scale, banded over seeds.
+
+    Trains only the setting asked for (``batchnorm`` on or off), a few seeds,
+    so that a slider retrains in about a second. Draws the mean training and
+    validation accuracy with their min-max band over the seeds on ``ax``.
+
+    Returns
+    -------
+    dict
+        The row of :func:`describe_weight_scale_study` for this setting.
+    """
+    study = weight_scale_study([weight_std], seeds, batchnorm, learning_rate=learning_rate,
+                               epochs=epochs, data=data)
+    row = describe_weight_scale_study(study)[0]
+    if ax is not None:
+        color = "C0" if batchnorm else "C1"
+        name = "with batch norm" if batchnorm else "without batch norm"
+        plot_seed_band(study["epoch"], study["train_accuracy"][0], ax=ax, color=color,
+                       label=f"train, {name}")
+        plot_seed_band(study["epoch"], study["val_accuracy"][0], ax=ax, color="0.4",
+                       label="validation")
+        ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02),
+               title=f"weight std {weight_std:.3g}, {name}")
+        if row["diverged"]:
+            ax.text(0.5, 0.5, f"diverged in {row['diverged']} of {row['seeds']} seeds",
+                    transform=ax.transAxes, ha="center", color="C3")
+        ax.legend(loc="center right", fontsize="small")
+    return row
+
+
+def accuracy_with_batch_statistics(network, x, t, batch_size):
+    """Accuracy when each batch of ``batch_size`` is normalised by its own statistics.
+
+    What evaluation would give without running statistics: every
+    :class:`~tinynet.layers.BatchNormalization` layer in training mode (batch
+    mean and variance), every other layer (dropout) in evaluation mode. The
+    running statistics are saved and restored, so the network is unchanged.
+    A last batch of a single sample is left out (it has no variance).
+
+    Returns
+    -------
+    float
+    """
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    x = as_float_array("x", x)
+    norms = [layer for layer in network.layers if isinstance(layer, BatchNormalization)]
+    saved = [(layer.running_mean, layer.running_var) for layer in norms]
+    labels, _ = check_labels("t", t, len(x), network.predict(x[:1]).shape[1])
+
+    def run():
+        for layer in norms:
+            layer.training = True
+        correct = total = 0
+        for i in range(0, len(x), batch_size):
+            if len(x[i:i + batch_size]) < 2:
+                break
+            scores = network.scores(x[i:i + batch_size])
+            correct += int(np.sum(scores.argmax(axis=1) == labels[i:i + batch_size]))
+            total += len(scores)
+        return correct / total
+
+    try:
+        return network._in_eval_mode(run)
+    finally:
+        for layer, (mean, var) in zip(norms, saved):
+            layer.running_mean, layer.running_var = mean, var

@@ -30,7 +30,8 @@ import warnings
 import numpy as np
 
 from ._checks import _describe, as_float_array, check_int, check_number
-from .network import ACTIVATIONS, build_mlp, plot_seed_band, train_network
+from .network import ACTIVATIONS, build_mlp, train_network
+from .plotting import plot_seed_band
 
 __all__ = ["WEIGHT_STD_NAMES", "fan_in", "init_std", "init_weights", "describe_weight_std",
            "activation_histograms", "saturated_fraction", "distinct_units",

@@ -5,6 +5,8 @@ draws on it, and returns it. None of them changes global Matplotlib settings,
 and none calls ``pyplot.show``: a notebook shows the figure, a script saves it.
 """
 
+import warnings
+
 import numpy as np
 
 
@@ -356,4 +358,35 @@ def plot_message(text, ax=None, title=None, color="C3", width=40):
             va="center", color=color, fontsize="medium")
     if title:
         ax.set_title(title, fontsize="medium")
+    return ax
+
+
+def plot_seed_band(epochs, curves, ax=None, label=None, color=None, title=None):
+    """Mean over seeds as a line, the range (min to max) as a shaded band.
+
+    Parameters
+    ----------
+    epochs : ndarray of shape (E,)
+    curves : ndarray of shape (n_seeds, E)
+        One curve per seed; NaN where a run has stopped (diverged). The mean
+        is drawn where every seed has a value; the band where any has.
+    ax : Axes, optional
+    label, color, title : optional
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _one_axes(ax)
+    curves = np.atleast_2d(np.asarray(curves, dtype=float))
+    some = np.isfinite(curves).any(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
+    mean = curves.mean(axis=0)  # NaN once any seed has stopped
+    (line,) = ax.plot(epochs, mean, color=color, label=label, lw=1.8)
+    ax.fill_between(epochs[some], low[some], high[some], color=line.get_color(), alpha=0.25,
+                    lw=0)
+    if title:
+        ax.set_title(title)
     return ax

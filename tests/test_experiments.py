@@ -1,5 +1,6 @@
 """Tests for tinynet.experiments: the functions behind the sliders do what the notebooks claim."""
 
+import math
 import warnings
 
 import numpy as np
@@ -7,6 +8,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from tinynet import experiments as E
+from tinynet.datasets import load_digits_split
+from tinynet.initialization import activation_histograms
 from tinynet.network import build_mlp, train_network
 from tinynet.optim import SGD
 
@@ -428,3 +431,83 @@ def test_accuracy_with_batch_statistics(rng):
     assert net.training and net.layers[3].training
     with pytest.raises(ValueError, match="batch_size must be an integer >= 2"):
         E.accuracy_with_batch_statistics(net, x, t, batch_size=1)
+
+
+# -- the studies of notebook 10 (initialisation) -----------------------------------------
+
+def test_activation_study_collects_each_run():
+    study = E.activation_study(activations=("tanh", "relu"), weight_stds=(0.01, "he"),
+                               seeds=[0, 2], n_layers=3, width=30, n_samples=40)
+    assert study["std"].shape == study["saturated"].shape == (2, 2, 2, 3)
+    a = activation_histograms("relu", "he", n_layers=3, width=30, n_samples=40, seed=2)
+    np.testing.assert_allclose(study["std"][1, 1, 1], a.reshape(3, -1).std(axis=1))
+    np.testing.assert_allclose(study["saturated"][1, 1, 1], np.mean(a == 0, axis=(1, 2)))
+    rows = E.describe_activation_study(study)
+    assert [(r["activation"], r["label"]) for r in rows] == [
+        ("tanh", "std 0.01"), ("tanh", "He"), ("relu", "std 0.01"), ("relu", "He")]
+    last = study["std"][1, 1, :, -1]
+    assert rows[3]["layer"] == 3
+    assert rows[3]["std_mean"] == pytest.approx(last.mean())
+    assert rows[3]["std_sd"] == pytest.approx(last.std())
+    assert rows[3]["ratio_mean"] == pytest.approx(np.mean(last / study["std"][1, 1, :, 0]))
+    assert E.describe_activation_study(study, layer=0)[0]["layer"] == 1
+    with pytest.raises(ValueError, match="layer must be in \\[-3, 2\\]"):
+        E.describe_activation_study(study, layer=3)
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    split = load_digits_split()
+    return type(split)(split.x_train[:200], split.t_train[:200], split.x_val[:100],
+                       split.t_val[:100], split.x_test[:1], split.t_test[:1])
+
+
+@pytest.fixture(scope="module")
+def small_study(small_digits):
+    return E.init_training_study(weight_stds=(0.01, "he"), seeds=[0, 1], hidden_sizes=(30, 30, 30),
+                                 learning_rate=0.1, epochs=4, batch_size=20, data=small_digits)
+
+
+def test_init_training_study_equals_direct_runs(small_study, small_digits):
+    assert small_study["train_loss"].shape == (2, 2, 5)
+    assert small_study["val_accuracy"].shape == (2, 2, 5)
+    np.testing.assert_array_equal(small_study["epoch"], np.arange(5))
+    x = small_digits.x_train.reshape(200, -1)
+    x_val = small_digits.x_val.reshape(100, -1)
+    net = build_mlp(64, (30, 30, 30), 10, weight_std="he", seed=1)
+    history = train_network(net, x, small_digits.t_train, x_val, small_digits.t_val,
+                            optimizer=SGD(0.1), epochs=4, batch_size=20, seed=1)
+    np.testing.assert_array_equal(small_study["train_loss"][1, 1], history.train_loss)
+    np.testing.assert_array_equal(small_study["val_accuracy"][1, 1], history.val_accuracy)
+    assert not small_study["diverged"].any()
+
+
+def test_tiny_weights_do_not_learn_and_he_does(small_study):
+    tiny, he = small_study["train_loss"]
+    assert np.all(np.abs(tiny[:, -1] - math.log(10)) < 0.02)  # chance: the signal vanished
+    assert np.all(he[:, -1] < 0.8 * math.log(10))
+    rows = E.describe_init_training(small_study, epoch=4)
+    assert [r["label"] for r in rows] == ["std 0.01", "He"]
+    assert rows[1]["loss_mean"] == pytest.approx(he[:, 4].mean())
+    assert rows[1]["loss_sd"] == pytest.approx(he[:, 4].std())
+    assert rows[0]["val_max"] == pytest.approx(small_study["val_accuracy"][0, :, -1].max())
+    with pytest.raises(ValueError, match="epoch must be at most 4"):
+        E.describe_init_training(small_study, epoch=5)
+
+
+def test_init_training_argument_errors(small_digits):
+    with pytest.raises(ValueError, match="weight_stds must hold at least one value"):
+        E.init_training_study(weight_stds=(), data=small_digits)
+    with pytest.raises(ValueError, match="weight_std must be a number"):
+        E.init_training_study(weight_stds=("lecun",), data=small_digits)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        E.init_training_study(activation="elu", data=small_digits)
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        E.init_training_study(epochs=0, data=small_digits)
+
+
+def test_activation_study_argument_errors():
+    with pytest.raises(ValueError, match="seeds must hold at least one seed"):
+        E.activation_study(seeds=[])
+    with pytest.raises(ValueError, match="activation must be"):
+        E.activation_study(activations=["elu"])

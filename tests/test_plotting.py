@@ -7,7 +7,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from tinynet import plotting
-from tinynet.experiments import bumpy, train_digits
+from tinynet.experiments import activation_study, bumpy, train_digits
+from tinynet.initialization import activation_histograms
 from tinynet.training import History
 
 matplotlib.use("Agg")
@@ -141,3 +142,70 @@ def test_plot_seed_band_mean_where_every_seed_runs_band_where_any_does():
     top = band.get_paths()[0].vertices[:, 1]
     assert top.max() == pytest.approx(0.99) and top.min() == pytest.approx(0.1)
 
+
+def test_plot_activation_histograms_draws_on_the_given_axes():
+    fig = Figure()
+    axes = fig.subplots(1, 5)
+    a = activation_histograms("sigmoid", 0.01, n_samples=100)
+    returned = plotting.plot_activation_histograms(a, axes=axes, activation="sigmoid", bins=20,
+                                          label="std 0.01")
+    assert list(returned) == list(axes)
+    for k, ax in enumerate(axes):
+        assert len(ax.patches) == 20
+        assert ax.get_title() == f"layer {k + 1}"
+        assert ax.get_xlim() == (0.0, 1.0)
+        heights = np.array([p.get_height() for p in ax.patches])
+        assert heights.sum() == pytest.approx(1.0)  # fractions of all values
+    assert axes[0].get_ylabel() == "std 0.01"
+    assert "sd 0.0" in axes[1].texts[0].get_text()
+
+
+def test_relu_histograms_leave_out_the_zeros_and_count_values_beyond_the_range():
+    fig = Figure()
+    axes = fig.subplots(1, 5)
+    a = activation_histograms("relu", 1.0, n_samples=50)
+    plotting.plot_activation_histograms(a, axes=axes, activation="relu")
+    heights = np.array([p.get_height() for p in axes[4].patches])
+    zeros = np.mean(a[4] == 0)
+    assert heights.sum() == pytest.approx(1 - zeros)
+    assert heights[-1] == pytest.approx(np.mean(a[4] > 4.0))  # clipped into the last bin
+    assert f"zeros {zeros:.0%}" in axes[4].texts[0].get_text()
+    assert "outside" in axes[4].texts[0].get_text()
+
+
+def test_plot_argument_errors():
+    axes = Figure().subplots(1, 3)
+    a = activation_histograms("tanh", "he", n_samples=10)
+    with pytest.raises(ValueError, match="one Axes per layer: expected 5, got 3"):
+        plotting.plot_activation_histograms(a, axes=axes)
+    with pytest.raises(ValueError, match="low < high"):
+        plotting.plot_activation_histograms(a[:3], axes=axes, value_range=(1, 0))
+    with pytest.raises(ValueError, match="layer axis first"):
+        plotting.plot_activation_histograms(np.ones(5), axes=axes)
+
+
+def test_plot_layer_spread():
+    study = activation_study(activations=("relu",), weight_stds=(0.01, "he"), seeds=[0, 1],
+                             n_layers=3, width=20, n_samples=30)
+    ax = Figure().subplots()
+    assert plotting.plot_layer_spread(study, "relu", ax=ax) is ax
+    assert [line.get_label() for line in ax.get_lines()] == ["std 0.01", "He"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), study["std"][0, 1].mean(axis=0))
+    assert ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="'tanh' is not in the study"):
+        plotting.plot_layer_spread(study, "tanh", ax=ax)
+
+
+def test_plot_init_training():
+    # a study as experiments.init_training_study returns it: 2 scales, 2 seeds, epochs 0-3
+    loss = np.array([[[2.3, 2.3, 2.3, 2.3], [2.3, 2.3, 2.29, 2.3]],
+                     [[2.3, 1.5, 0.9, 0.6], [2.3, 1.4, 1.0, 0.5]]])
+    study = {"weight_stds": [0.01, "he"], "seeds": [0, 1], "activation": "relu",
+             "epoch": np.arange(4), "train_loss": loss}
+    ax = Figure().subplots()
+    assert plotting.plot_init_training(study, ax=ax) is ax
+    assert [line.get_label() for line in ax.get_lines()] == ["std 0.01", "He"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [2.3, 1.45, 0.95, 0.55])
+    assert ax.get_title() == "relu, 2 seeds (mean, min-max band)"
+    with pytest.raises(ValueError, match="quantity must be one of"):
+        plotting.plot_init_training(study, ax=ax, quantity="loss")

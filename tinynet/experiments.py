@@ -13,6 +13,8 @@ import numpy as np
 
 from ._checks import as_float_array, check_int, check_labels, check_number
 from .datasets import load_digits_split, make_quadratic_data, quadratic_curve
+from .initialization import (_check_activation, _check_weight_std, activation_histograms,
+                             describe_weight_std, saturated_fraction)
 from .layers import BatchNormalization
 from .model import init_params
 from .network import build_mlp, train_network
@@ -793,3 +795,183 @@ def accuracy_with_batch_statistics(network, x, t, batch_size):
     finally:
         for layer, (mean, var) in zip(norms, saved):
             layer.running_mean, layer.running_var = mean, var
+
+
+# ---------------------------------------------------------------------------
+# Weight initialisation: the studies of notebook 10
+# ---------------------------------------------------------------------------
+
+def _check_seeds(seeds):
+    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed, such as seeds=range(5).")
+    return seeds
+
+
+def activation_study(activations=("sigmoid", "tanh", "relu"),
+                     weight_stds=(1.0, 0.01, "xavier", "he"), seeds=range(5), n_layers=5,
+                     width=100, n_samples=1000):
+    """Spread and saturation per layer, for every activation, weight scale and seed.
+
+    Returns
+    -------
+    dict
+        ``activations``, ``weight_stds``, ``seeds`` (as lists), ``std``:
+        array (n_activations, n_weight_stds, n_seeds, n_layers), the standard
+        deviation of each layer's outputs; ``saturated``: same shape, the
+        :func:`tinynet.initialization.saturated_fraction` of each layer.
+    """
+    activations = [_check_activation(a) for a in activations]
+    weight_stds = [_check_weight_std(w) for w in weight_stds]
+    seeds = _check_seeds(seeds)
+    if not activations or not weight_stds:
+        raise ValueError("activations and weight_stds must each hold at least one value.")
+    shape = (len(activations), len(weight_stds), len(seeds), n_layers)
+    study = {"activations": activations, "weight_stds": weight_stds, "seeds": seeds,
+             "std": np.empty(shape), "saturated": np.empty(shape)}
+    for i, activation in enumerate(activations):
+        for j, weight_std in enumerate(weight_stds):
+            for k, seed in enumerate(seeds):
+                a = activation_histograms(activation, weight_std, n_layers, width, n_samples,
+                                          seed)
+                with np.errstate(invalid="ignore"):
+                    study["std"][i, j, k] = a.reshape(n_layers, -1).std(axis=1)
+                study["saturated"][i, j, k] = saturated_fraction(a, activation)
+    return study
+
+
+def describe_activation_study(study, layer=-1):
+    """One row per (activation, weight scale): spread and saturation of one layer over seeds.
+
+    Parameters
+    ----------
+    study : dict from :func:`activation_study`
+    layer : int
+        Which layer (default the last).
+
+    Returns
+    -------
+    list of dict
+        ``activation``, ``weight_std``, ``label``, ``layer`` (1-based),
+        ``std_mean``, ``std_sd``, ``std_min``, ``std_max`` (the spread of
+        that layer's outputs over seeds), ``saturated_mean``, ``saturated_sd``,
+        ``ratio_mean``, ``ratio_sd`` (its spread divided by layer 1's).
+    """
+    n_layers = study["std"].shape[-1]
+    layer = check_int("layer", layer)
+    if not -n_layers <= layer < n_layers:
+        raise ValueError(f"layer must be in [-{n_layers}, {n_layers - 1}]; got {layer}.")
+    index = layer % n_layers
+    rows = []
+    for i, activation in enumerate(study["activations"]):
+        for j, weight_std in enumerate(study["weight_stds"]):
+            std = study["std"][i, j, :, index]
+            with np.errstate(all="ignore"):
+                ratio = std / study["std"][i, j, :, 0]
+            saturated = study["saturated"][i, j, :, index]
+            rows.append({
+                "activation": activation, "weight_std": weight_std,
+                "label": describe_weight_std(weight_std), "layer": index + 1,
+                "std_mean": float(std.mean()), "std_sd": float(std.std()),
+                "std_min": float(std.min()), "std_max": float(std.max()),
+                "saturated_mean": float(saturated.mean()),
+                "saturated_sd": float(saturated.std()),
+                "ratio_mean": float(ratio.mean()), "ratio_sd": float(ratio.std()),
+            })
+    return rows
+
+
+def init_training_study(weight_stds=(0.01, "xavier", "he"), seeds=range(5), activation="relu",
+                        hidden_sizes=(100, 100, 100, 100, 100), learning_rate=0.05, epochs=20,
+                        batch_size=32, data=None):
+    """Train an MLP on the digits for each weight scale and seed; collect the curves.
+
+    The book's figure 6-15 on the bundled digits: :func:`~tinynet.network.build_mlp`
+    (``hidden_sizes``, ``activation``, weights drawn with each ``weight_std``
+    from the seed), trained by :func:`~tinynet.network.train_network` with
+    plain :class:`tinynet.optim.SGD`; seed ``s`` sets the weights and the
+    shuffling.
+
+    Parameters
+    ----------
+    weight_stds : sequence of float, "xavier" or "he"
+    seeds : iterable of int
+    activation : {"relu", "sigmoid", "tanh"}
+    hidden_sizes : sequence of int
+    learning_rate : float
+    epochs, batch_size : int
+    data : tinynet.datasets.Split, optional
+        Default :func:`tinynet.datasets.load_digits_split` (seed 0); the
+        images are flattened to vectors.
+
+    Returns
+    -------
+    dict
+        ``weight_stds``, ``seeds``, ``activation``, ``epoch`` (0..epochs);
+        ``train_loss``, ``train_accuracy``, ``val_accuracy``: arrays of shape
+        (n_weight_stds, n_seeds, epochs + 1), NaN after a run diverged;
+        ``diverged``: bool array (n_weight_stds, n_seeds).
+    """
+    weight_stds = [_check_weight_std(w) for w in weight_stds]
+    if not weight_stds:
+        raise ValueError("weight_stds must hold at least one value, such as ('xavier', 'he').")
+    seeds = _check_seeds(seeds)
+    _check_activation(activation)
+    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0)
+    epochs = check_int("epochs", epochs, minimum=1)
+    data = load_digits_split() if data is None else data
+    x_train = data.x_train.reshape(len(data.x_train), -1)  # (N, 1, 8, 8) -> (N, 64)
+    x_val = data.x_val.reshape(len(data.x_val), -1)
+    n_classes = int(max(np.max(data.t_train), np.max(data.t_val))) + 1
+    shape = (len(weight_stds), len(seeds), epochs + 1)
+    study = {"weight_stds": weight_stds, "seeds": seeds, "activation": activation,
+             "epoch": np.arange(epochs + 1), "train_loss": np.full(shape, np.nan),
+             "train_accuracy": np.full(shape, np.nan), "val_accuracy": np.full(shape, np.nan),
+             "diverged": np.zeros(shape[:2], dtype=bool)}
+    for i, weight_std in enumerate(weight_stds):
+        for j, seed in enumerate(seeds):
+            net = build_mlp(x_train.shape[1], hidden_sizes, n_classes, activation=activation,
+                            weight_std=weight_std, seed=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # divergence is recorded
+                history = train_network(net, x_train, data.t_train, x_val, data.t_val,
+                                        optimizer=SGD(learning_rate), epochs=epochs,
+                                        batch_size=batch_size, seed=seed)
+            n = len(history.epoch)
+            study["train_loss"][i, j, :n] = history.train_loss
+            study["train_accuracy"][i, j, :n] = history.train_accuracy
+            study["val_accuracy"][i, j, :n] = history.val_accuracy
+            study["diverged"][i, j] = history.diverged
+    return study
+
+
+def describe_init_training(study, epoch=5):
+    """Per weight scale: training loss at ``epoch`` and at the end, validation accuracy.
+
+    Returns
+    -------
+    list of dict
+        ``weight_std``, ``label``, ``seeds``, ``diverged`` (count),
+        ``epoch``, ``loss_mean``, ``loss_sd``, ``loss_min``, ``loss_max``
+        (training loss at ``epoch``), ``final_loss_mean``, ``final_loss_sd``,
+        ``val_mean``, ``val_sd``, ``val_min``, ``val_max`` (last epoch).
+    """
+    epochs = len(study["epoch"]) - 1
+    epoch = check_int("epoch", epoch, minimum=0)
+    if epoch > epochs:
+        raise ValueError(f"epoch must be at most {epochs} (the study's last); got {epoch}.")
+    rows = []
+    for i, weight_std in enumerate(study["weight_stds"]):
+        loss = study["train_loss"][i, :, epoch]
+        final = study["train_loss"][i, :, -1]
+        val = study["val_accuracy"][i, :, -1]
+        rows.append({
+            "weight_std": weight_std, "label": describe_weight_std(weight_std),
+            "seeds": len(study["seeds"]), "diverged": int(study["diverged"][i].sum()),
+            "epoch": epoch, "loss_mean": float(loss.mean()), "loss_sd": float(loss.std()),
+            "loss_min": float(loss.min()), "loss_max": float(loss.max()),
+            "final_loss_mean": float(final.mean()), "final_loss_sd": float(final.std()),
+            "val_mean": float(val.mean()), "val_sd": float(val.std()),
+            "val_min": float(val.min()), "val_max": float(val.max()),
+        })
+    return rows

@@ -19,8 +19,8 @@ import numpy as np
 
 from ._checks import (NonFiniteError, all_finite, as_float_array, as_generator, check_int,
                       check_labels, check_number)
-from .layers import (BatchNormalization, Dropout, FullyConnected, Relu, Sigmoid,
-                     SoftmaxWithLoss, Tanh)
+from .initialization import ACTIVATIONS, init_std
+from .layers import BatchNormalization, Dropout, FullyConnected, SoftmaxWithLoss
 from .training import training_loop
 
 __all__ = ["Network", "build_mlp", "train_network", "ACTIVATIONS"]
@@ -28,8 +28,6 @@ __all__ = ["Network", "build_mlp", "train_network", "ACTIVATIONS"]
 # (attribute of the parameter, attribute of its gradient, name prefix)
 _WEIGHTED = (("W", "dW", "W"), ("b", "db", "b"))
 _NORMALISED = (("gamma", "dgamma", "gamma"), ("beta", "dbeta", "beta"))
-
-ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid, "tanh": Tanh}
 
 
 def _name_parameters(layers):
@@ -311,9 +309,6 @@ def build_mlp(input_size, hidden_sizes, output_size, activation="relu", weight_s
     dropout = check_number("dropout", dropout, minimum=0.0)
     if dropout >= 1.0:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}.")
-    # The scales live in tinynet.initialization, which builds on this module.
-    from .initialization import init_std
-
     init_std((1, 1), weight_std)  # reject a bad weight_std before drawing anything
     seed = check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
@@ -426,4 +421,3 @@ def train_network(network, x_train, t_train, x_val=None, t_val=None, *, optimize
         n_classes=lambda: max(network.predict(x_train[:1]).shape[1], 2),
         epochs=epochs, batch_size=batch_size, rng=rng, progress=progress,
         callback=callback, skip_single=skip_single, train_mode=network.train)
-

@@ -5,9 +5,14 @@ draws on it, and returns it. None of them changes global Matplotlib settings,
 and none calls ``pyplot.show``: a notebook shows the figure, a script saves it.
 """
 
+import textwrap
 import warnings
 
 import numpy as np
+
+from ._checks import as_float_array, check_int, check_number
+from .initialization import _check_activation, describe_weight_std
+from .polynomial import predict_polynomial
 
 
 def new_figure(ncols=1, nrows=1, width=4.5, height=3.4):
@@ -226,8 +231,6 @@ def plot_polynomial_fit(x, y, coefficients, true_curve=None, ax=None, title=None
     -------
     Axes
     """
-    from .polynomial import predict_polynomial
-
     ax = _one_axes(ax)
     grid = np.linspace(np.min(x), np.max(x), 400)
     if true_curve is not None:
@@ -348,8 +351,6 @@ def plot_message(text, ax=None, title=None, color="C3", width=40):
     -------
     Axes
     """
-    import textwrap
-
     ax = _one_axes(ax)
     lines = [wrapped for line in text.splitlines()
              for wrapped in (textwrap.wrap(line, width) or [""])]
@@ -389,4 +390,152 @@ def plot_seed_band(epochs, curves, ax=None, label=None, color=None, title=None):
                     lw=0)
     if title:
         ax.set_title(title)
+    return ax
+
+
+# Default value ranges of the activation histograms, per activation.
+_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 4.0)}
+
+
+def plot_activation_histograms(activations, axes=None, activation=None, value_range=None,
+                               bins=30, label=None):
+    """The book's row of histograms: one panel per layer, one shared value range.
+
+    Each panel shows the fraction of the layer's values in each bin and, in
+    its corner, their standard deviation ("sd"). Values outside
+    ``value_range`` are counted in the end bins (and their share is written
+    in the panel). For ReLU the exact zeros (half the values or more) would
+    dwarf the rest: they are left out of the bars and their share is written
+    instead.
+
+    Parameters
+    ----------
+    activations : ndarray of shape (n_layers, ...)
+        As returned by :func:`tinynet.initialization.activation_histograms`.
+    axes : sequence of n_layers Axes, optional
+        Default: a new row of panels.
+    activation : {"relu", "sigmoid", "tanh"}, optional
+        Picks the default range ((0, 1), (-1, 1), (0, 4)) and the ReLU zeros.
+    value_range : (float, float), optional
+        Overrides the default range (else the values' minimum and maximum).
+    bins : int
+    label : str, optional
+        Written as the y label of the first panel (e.g. "std 0.01").
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    a = as_float_array("activations", activations)
+    if a.ndim < 2:
+        raise ValueError(
+            f"activations must have a layer axis first, shape (n_layers, ...); got shape "
+            f"{a.shape}. Pass the result of activation_histograms."
+        )
+    if activation is not None:
+        _check_activation(activation)
+    bins = check_int("bins", bins, minimum=1)
+    n_layers = len(a)
+    axes = _grid_axes(axes, n_layers, n_layers, 2.4, 2.0)  # a new row of panels if None
+    if len(axes) != n_layers:
+        raise ValueError(
+            f"axes must hold one Axes per layer: expected {n_layers}, got {len(axes)}."
+        )
+    if value_range is None:
+        if activation is not None:
+            value_range = _RANGES[activation]
+        else:
+            finite = a[np.isfinite(a)]
+            low, high = (float(finite.min()), float(finite.max())) if finite.size else (0, 1)
+            value_range = (low, high if high > low else low + 1.0)
+    low, high = (check_number("value_range", v) for v in value_range)
+    if not high > low:
+        raise ValueError(f"value_range must be (low, high) with low < high; got {value_range}.")
+    edges = np.linspace(low, high, bins + 1)
+    heights = []
+    for k, ax in enumerate(axes):
+        values = a[k].ravel()
+        total = values.size
+        notes = []
+        with np.errstate(invalid="ignore"):
+            sd = float(np.std(values))
+        notes.append(f"sd {sd:.2g}")
+        if activation == "relu":
+            zeros = values == 0.0
+            notes.append(f"zeros {zeros.mean():.0%}")
+            values = values[~zeros]
+        outside = np.mean((values < low) | (values > high)) * len(values) / total if total else 0
+        if outside >= 0.005:
+            notes.append(f"{outside:.0%} outside")
+        counts, _ = np.histogram(np.clip(values, low, high), bins=edges)
+        fractions = counts / total
+        heights.append(fractions.max() if fractions.size else 0.0)
+        ax.bar(edges[:-1], fractions, width=np.diff(edges), align="edge", color="C0",
+               edgecolor="white", linewidth=0.3)
+        ax.set_xlim(low, high)
+        ax.set_title(f"layer {k + 1}", fontsize="medium")
+        ax.text(0.97, 0.95, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
+                fontsize="small")
+        if k > 0:
+            ax.tick_params(labelleft=False)
+    top = max(max(heights), 1e-3) * 1.35  # room for the notes
+    for ax in axes:
+        ax.set_ylim(0, top)
+    axes[0].set_ylabel(label if label is not None else "fraction of values")
+    return axes
+
+
+def plot_layer_spread(study, activation, ax=None, colors=None):
+    """Spread (sd) of each layer's outputs for every weight scale, banded over seeds.
+
+    Log scale; the line is the mean over the seeds, the band their range.
+
+    Returns
+    -------
+    Axes
+    """
+    _check_activation(activation)
+    if activation not in study["activations"]:
+        raise ValueError(
+            f"activation {activation!r} is not in the study; it holds {study['activations']}."
+        )
+    ax = _one_axes(ax)
+    i = study["activations"].index(activation)
+    n_layers = study["std"].shape[-1]
+    layers = np.arange(1, n_layers + 1)
+    for j, weight_std in enumerate(study["weight_stds"]):
+        color = None if colors is None else colors[j]
+        plot_seed_band(layers, study["std"][i, j], ax=ax, color=color,
+                       label=describe_weight_std(weight_std))
+    ax.set(yscale="log", xlabel="layer", ylabel="sd of the outputs", xticks=layers,
+           title=activation)
+    return ax
+
+
+def plot_init_training(study, ax=None, quantity="train_loss", colors=None):
+    """Curves of ``quantity`` over epochs for every weight scale, banded over seeds.
+
+    Parameters
+    ----------
+    study : dict from :func:`tinynet.experiments.init_training_study`
+    ax : Axes, optional
+    quantity : {"train_loss", "train_accuracy", "val_accuracy"}
+    colors : sequence of colours, optional
+
+    Returns
+    -------
+    Axes
+    """
+    quantities = ("train_loss", "train_accuracy", "val_accuracy")
+    if quantity not in quantities:
+        raise ValueError(f"quantity must be one of {quantities}; got {quantity!r}.")
+    ax = _one_axes(ax)
+    for i, weight_std in enumerate(study["weight_stds"]):
+        color = None if colors is None else colors[i]
+        plot_seed_band(study["epoch"], study[quantity][i], ax=ax, color=color,
+                       label=describe_weight_std(weight_std))
+    ylabel = {"train_loss": "training loss", "train_accuracy": "training accuracy",
+              "val_accuracy": "validation accuracy"}[quantity]
+    ax.set(xlabel="epoch", ylabel=ylabel,
+           title=f"{study['activation']}, {len(study['seeds'])} seeds (mean, min-max band)")
     return ax

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from tinynet import plotting
 from tinynet.experiments import activation_study, bumpy, train_digits
 from tinynet.initialization import activation_histograms
+from tinynet.search import random_search
 from tinynet.training import History
 
 matplotlib.use("Agg")
@@ -209,3 +210,38 @@ def test_plot_init_training():
     assert ax.get_title() == "relu, 2 seeds (mean, min-max band)"
     with pytest.raises(ValueError, match="quantity must be one of"):
         plotting.plot_init_training(study, ax=ax, quantity="loss")
+
+
+def test_plot_search_draws_on_log_axes():
+    def peaked(learning_rate, weight_decay):  # a fake score, best at 0.1 and 1e-4
+        if learning_rate > 0.5:
+            return float("nan")  # diverged
+        return 1.0 - 0.1 * (np.log10(learning_rate) + 1) ** 2 \
+            - 0.01 * (np.log10(weight_decay) + 4) ** 2
+
+    ranges = {"learning_rate": (1e-3, 1.0), "weight_decay": (1e-6, 1e-1)}
+    result = random_search(peaked, ranges, 20, seed=0)
+    fig, ax = plotting.new_figure()
+    out = plotting.plot_search(result, ax=ax, highlight=3, box=result.narrowed(3), title="round 1")
+    assert out is ax and ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    dots = ax.collections[0]
+    assert len(dots.get_offsets()) == 20 - result.n_failed
+    labels = ax.get_legend_handles_labels()[1]
+    assert f"diverged ({result.n_failed})" in labels and "best 3" in labels \
+        and "next range" in labels
+    assert ax.get_title() == "round 1" and ax.get_xlabel() == "learning rate"
+    with pytest.raises(TypeError, match="result must be a SearchResult from random_search; got"):
+        plotting.plot_search(result.settings, ax=ax)
+
+
+def test_plot_seed_spread_shows_mean_and_std():
+    values = np.array([1e-3, 1e-2, 1e-1])
+    scores = np.array([[0.1, 0.3], [0.5, 0.7], [0.9, np.nan]])  # a diverged run is left out
+    fig, ax = plotting.new_figure()
+    assert plotting.plot_seed_spread(values, scores, ax=ax, title="slice") is ax
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_ydata(), [0.2, 0.6, 0.9])
+    assert ax.get_xscale() == "log" and ax.get_title() == "slice"
+    assert ax.get_legend_handles_labels()[1] == ["mean ± std over 2 seeds"]
+    with pytest.raises(ValueError, match=r"scores must have shape \(n_values, n_seeds\) = \(3"):
+        plotting.plot_seed_spread(values, scores[:2], ax=ax)

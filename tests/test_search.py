@@ -5,11 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from tinynet import TinyNet, fast
 from tinynet.datasets import Split
 from tinynet.experiments import digits_split
-from tinynet.search import (SearchResult, ValidationScorer, digits_scorer, log_uniform,
-                            plot_search, random_search, scores_over_seeds)
+from tinynet.search import SearchResult, ValidationScorer, log_uniform, random_search
 
 RANGES = {"learning_rate": (1e-3, 1.0), "weight_decay": (1e-6, 1e-1)}
 
@@ -231,29 +229,11 @@ def test_random_search_bad_inputs(kwargs, error, match):
     (lambda r: r.narrowed(top=0), ValueError, "top must be an integer >= 1"),
     (lambda r: r.narrowed(widen=1.0), ValueError, "widen must be"),
     (lambda r: r.values("momentum"), KeyError, "no setting 'momentum'"),
-    (lambda r: plot_search(r.settings), TypeError, "result must be a SearchResult"),
 ])
 def test_result_bad_inputs(call, error, match):
     result = random_search(peaked, RANGES, 5, seed=0)
     with pytest.raises(error, match=match):
         call(result)
-
-
-def test_plot_search_draws_on_log_axes():
-    from tinynet.plotting import new_figure
-
-    result = random_search(lambda learning_rate, weight_decay: float("nan")
-                           if learning_rate > 0.5 else peaked(learning_rate, weight_decay),
-                           RANGES, 20, seed=0)
-    fig, ax = new_figure()
-    out = plot_search(result, ax=ax, highlight=3, box=result.narrowed(3), title="round 1")
-    assert out is ax and ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    dots = ax.collections[0]
-    assert len(dots.get_offsets()) == 20 - result.n_failed
-    labels = ax.get_legend_handles_labels()[1]
-    assert f"diverged ({result.n_failed})" in labels and "best 3" in labels \
-        and "next range" in labels
-    assert ax.get_title() == "round 1" and ax.get_xlabel() == "learning rate"
 
 
 # -- the scorer never sees the test set --------------------------------------------
@@ -293,29 +273,6 @@ def test_scores_do_not_depend_on_the_test_set(split):
     assert clean(0.1, 1e-4) == dirty(0.1, 1e-4)
 
 
-def test_digits_scorer_holds_and_feeds_no_test_image(split, monkeypatch):
-    scorer = digits_scorer(train_size=50, epochs=1)
-    held = [v for v in vars(scorer).values() if isinstance(v, np.ndarray)]
-    assert len(held) == 4 and not any(np.shares_memory(a, split.x_test) for a in held)
-    assert not any(np.shares_memory(a, split.t_test) for a in held)
-
-    seen = []  # every image array that reaches the network, in training or evaluation
-
-    def spy(original):
-        def wrapper(*args, **kwargs):
-            seen.extend(a for a in args if isinstance(a, np.ndarray) and a.ndim == 4)
-            return original(*args, **kwargs)
-        return wrapper
-
-    for name in ("forward", "predict", "evaluate", "accuracy", "scores"):
-        monkeypatch.setattr(TinyNet, name, spy(getattr(TinyNet, name)))
-    monkeypatch.setattr(fast, "loss_and_gradients", spy(fast.loss_and_gradients))
-    random_search(scorer, RANGES, 2, seed=0)
-    assert seen, "the spy saw nothing: the patched names are not the ones used"
-    assert any(np.shares_memory(x, split.x_val) for x in seen)
-    assert not any(np.shares_memory(x, split.x_test) for x in seen)
-
-
 def test_scorer_is_the_validation_accuracy_of_a_seeded_run(split):
     scorer = ValidationScorer.from_split(split, train_size=80, epochs=2, seed=3)
     net, history = scorer.fit(0.1, 1e-4)
@@ -330,22 +287,6 @@ def test_a_diverging_trial_scores_nan_without_a_warning(split, recwarn):
     scorer = ValidationScorer.from_split(split, train_size=40, epochs=1)
     assert math.isnan(scorer(100.0, 0.0))
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
-
-
-def test_scores_over_seeds_passes_each_seed(split):
-    seen = []
-
-    def scorer(learning_rate, weight_decay, seed):
-        seen.append((learning_rate, weight_decay, seed))
-        return seed / 10
-
-    scores = scores_over_seeds(scorer, {"learning_rate": 0.1, "weight_decay": 1e-4}, range(5))
-    np.testing.assert_array_equal(scores, np.arange(5) / 10)
-    assert seen == [(0.1, 1e-4, s) for s in range(5)]
-    with pytest.raises(ValueError, match="seeds is empty"):
-        scores_over_seeds(scorer, {}, [])
-    with pytest.raises(TypeError, match="train_and_score must be callable"):
-        scores_over_seeds(None, {}, [0])
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
@@ -369,43 +310,3 @@ def test_scorer_bad_settings(split):
 def test_search_result_is_a_plain_record():
     result = SearchResult(ranges={"a": (1.0, 2.0)}, settings=[{"a": 1.5}], scores=np.array([0.3]))
     assert result.best_settings == {"a": 1.5} and result.narrowed(1) == {"a": (1.0, 2.0)}
-
-
-def test_plot_seed_spread_shows_mean_and_std():
-    from tinynet.plotting import new_figure
-    from tinynet.search import plot_seed_spread
-
-    values = np.array([1e-3, 1e-2, 1e-1])
-    scores = np.array([[0.1, 0.3], [0.5, 0.7], [0.9, np.nan]])  # a diverged run is left out
-    fig, ax = new_figure()
-    assert plot_seed_spread(values, scores, ax=ax, title="slice") is ax
-    line = ax.lines[0]
-    np.testing.assert_allclose(line.get_ydata(), [0.2, 0.6, 0.9])
-    assert ax.get_xscale() == "log" and ax.get_title() == "slice"
-    assert ax.get_legend_handles_labels()[1] == ["mean ± std over 2 seeds"]
-    with pytest.raises(ValueError, match=r"scores must have shape \(n_values, n_seeds\) = \(3"):
-        plot_seed_spread(values, scores[:2], ax=ax)
-
-
-def test_the_lessons_of_notebook_13_hold_over_five_seeds():
-    """What notebook 13 says about TinyNet on the digits (5 epochs), on seeds 1 to 5.
-
-    The learning rate decides: near chance at 1e-3 and at 1, about 0.8 at the
-    grid's 0.032, above 0.9 at 0.3; weight decay from 1e-6 to 1e-2 changes
-    the mean by less than the seed spread, and 0.1 hurts.
-    """
-    scorer = digits_scorer(epochs=5)
-    seeds = range(1, 6)
-
-    def mean_std(learning_rate, weight_decay):
-        scores = scores_over_seeds(scorer, {"learning_rate": learning_rate,
-                                            "weight_decay": weight_decay}, seeds)
-        return scores.mean(), scores.std()
-
-    assert mean_std(1e-3, 1e-4)[0] < 0.2
-    assert mean_std(1.0, 1e-4)[0] < 0.2
-    assert 0.75 < mean_std(10 ** -1.5, 1e-4)[0] < 0.85
-    assert mean_std(0.3, 1e-4)[0] > 0.9
-    small, large, too_much = mean_std(0.2, 1e-6), mean_std(0.2, 1e-2), mean_std(0.2, 1e-1)
-    assert abs(small[0] - large[0]) < min(small[1], large[1])
-    assert too_much[0] < small[0] - 0.1

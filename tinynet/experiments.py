@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from ._checks import as_float_array, check_int, check_labels, check_number
+from ._checks import _describe, as_float_array, check_int, check_labels, check_number
 from .datasets import load_digits_split, make_quadratic_data, quadratic_curve
 from .initialization import (_check_activation, _check_weight_std, activation_histograms,
                              describe_weight_std, saturated_fraction)
@@ -23,6 +23,7 @@ from .plotting import (plot_descent_path, plot_history, plot_message, plot_polyn
                        plot_seed_band)
 from .polynomial import fit_polynomial, mean_squared_error, predict_polynomial
 from .presets import round_significant
+from .search import ValidationScorer
 from .training import train
 
 # ---------------------------------------------------------------------------
@@ -975,3 +976,30 @@ def describe_init_training(study, epoch=5):
             "val_min": float(val.min()), "val_max": float(val.max()),
         })
     return rows
+
+
+# ---------------------------------------------------------------------------
+# Hyperparameter search on the digits (notebook 13)
+# ---------------------------------------------------------------------------
+
+def digits_scorer(train_size=None, epochs=5, batch_size=32, seed=0):
+    """A :class:`~tinynet.search.ValidationScorer` on the course's split of the bundled digits.
+
+    Trains on the 1,079 training images (or the first ``train_size``) and
+    scores on the 359 validation images; the 359 test images stay out.
+    """
+    return ValidationScorer.from_split(digits_split(0), train_size=train_size, epochs=epochs,
+                                       batch_size=batch_size, seed=seed)
+
+
+def scores_over_seeds(train_and_score, settings, seeds):
+    """``ndarray``: ``train_and_score(**settings, seed=s)`` for each seed ``s``.
+
+    The spread of these scores is the noise a single trial's score carries.
+    """
+    if not callable(train_and_score):
+        raise TypeError(f"train_and_score must be callable; got {_describe(train_and_score)}.")
+    seeds = [check_int("seed", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty: pass at least one, e.g. seeds=range(5).")
+    return np.array([float(train_and_score(**settings, seed=s)) for s in seeds])

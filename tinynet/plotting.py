@@ -10,9 +10,10 @@ import warnings
 
 import numpy as np
 
-from ._checks import as_float_array, check_int, check_number
+from ._checks import _describe, as_float_array, check_int, check_number
 from .initialization import _check_activation, describe_weight_std
 from .polynomial import predict_polynomial
+from .search import SearchResult
 
 
 def new_figure(ncols=1, nrows=1, width=4.5, height=3.4):
@@ -538,4 +539,89 @@ def plot_init_training(study, ax=None, quantity="train_loss", colors=None):
               "val_accuracy": "validation accuracy"}[quantity]
     ax.set(xlabel="epoch", ylabel=ylabel,
            title=f"{study['activation']}, {len(study['seeds'])} seeds (mean, min-max band)")
+    return ax
+
+
+def plot_search(result, ax=None, x="learning_rate", y="weight_decay", highlight=5,
+                box=None, title=None, vmin=0.1, vmax=1.0, colorbar=True):
+    """Scatter of the trials' scores over two settings, on log axes.
+
+    Each trial is a dot coloured by its score (``vmin`` to ``vmax``, the same
+    scale for every round); the ``highlight`` best trials are ringed, failed
+    (NaN) trials are grey crosses, and ``box`` (ranges, e.g. from
+    :meth:`tinynet.search.SearchResult.narrowed`) is drawn as a dashed rectangle.
+
+    Returns
+    -------
+    Axes
+    """
+    if not isinstance(result, SearchResult):
+        raise TypeError(f"result must be a SearchResult from random_search; got "
+                        f"{_describe(result)}.")
+    ax = _one_axes(ax, width=5, height=3.8)
+    xs, ys, scores = result.values(x), result.values(y), result.scores
+    ok = ~np.isnan(scores)
+    dots = ax.scatter(xs[ok], ys[ok], c=scores[ok], cmap="viridis", vmin=vmin, vmax=vmax,
+                      s=28, edgecolors="none")
+    if (~ok).any():
+        ax.scatter(xs[~ok], ys[~ok], marker="x", color="0.6", s=24,
+                   label=f"diverged ({int((~ok).sum())})")
+    if highlight and ok.any():
+        best = result.top(highlight)
+        ax.scatter(xs[best], ys[best], s=110, facecolors="none", edgecolors="C3", lw=1.4,
+                   label=f"best {len(best)}")
+    if box is not None:
+        (x0, x1), (y0, y1) = box[x], box[y]
+        ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], "--", color="C3", lw=1,
+                label="next range")
+    ax.set(xscale="log", yscale="log", xlabel=x.replace("_", " "),
+           ylabel=y.replace("_", " "))
+    (x0, x1), (y0, y1) = result.ranges[x], result.ranges[y]
+    ax.set_xlim(x0 / 1.3, x1 * 1.3)
+    ax.set_ylim(y0 / 1.3, y1 * 1.3)
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(dots, ax=ax, label="validation accuracy")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", loc="best", framealpha=0.85)
+    return ax
+
+
+def plot_seed_spread(values, scores, ax=None, xlabel="learning rate", label=None, title=None,
+                     color=None):
+    """Mean and standard deviation over seeds of the score at each value, on a log axis.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        The setting that varies (positive: the axis is logarithmic).
+    scores : array-like of shape (n_values, n_seeds)
+        One row per value, one column per seed (NaN for a diverged run is
+        left out of that value's mean).
+    ax : Axes, optional
+    xlabel, label, title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    values = np.asarray(values, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or scores.shape[0] != values.shape[0]:
+        raise ValueError(
+            f"scores must have shape (n_values, n_seeds) = ({values.shape[0]}, ...), one row "
+            f"per value; got shape {scores.shape}."
+        )
+    ax = _one_axes(ax)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a value whose every seed diverged
+        mean, std = np.nanmean(scores, axis=1), np.nanstd(scores, axis=1)
+    n_seeds = scores.shape[1]
+    ax.errorbar(values, mean, yerr=std, fmt="o-", capsize=3, color=color,
+                label=label or f"mean ± std over {n_seeds} seeds")
+    ax.set(xscale="log", xlabel=xlabel, ylabel="validation accuracy")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
     return ax

@@ -11,6 +11,12 @@ they are drawn *log-uniformly*: ``log(value)`` is uniform between ``log(low)``
 and ``log(high)``, and each decade of the range gets the same share of trials.
 A second round searches the narrower ranges around the best trials of the
 first (:meth:`SearchResult.narrowed`).
+
+The scorer on the course's digits (:func:`tinynet.experiments.digits_scorer`),
+the spread of a score over seeds (:func:`tinynet.experiments.scores_over_seeds`)
+and the figures (:func:`tinynet.plotting.plot_search`,
+:func:`tinynet.plotting.plot_seed_spread`) live with the experiments and the
+plots.
 """
 
 import numbers
@@ -20,17 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import _describe, as_generator, check_int, check_number
-from .training import _progress_bar
+from .model import init_params
+from .training import _progress_bar, train
 
 __all__ = [
     "log_uniform",
     "random_search",
     "SearchResult",
     "ValidationScorer",
-    "digits_scorer",
-    "scores_over_seeds",
-    "plot_search",
-    "plot_seed_spread",
 ]
 
 
@@ -275,7 +278,7 @@ def random_search(train_and_score, ranges, n_trials, seed=0, progress=False):
 
 
 # ---------------------------------------------------------------------------
-# A scorer for TinyNet on the bundled digits: it never holds the test set
+# A scorer for TinyNet: it never holds the test set
 # ---------------------------------------------------------------------------
 
 
@@ -324,9 +327,6 @@ class ValidationScorer:
 
     def fit(self, learning_rate, weight_decay=0.0, seed=None):
         """Train with these settings; return ``(net, history)`` (validation curves only)."""
-        from .model import init_params
-        from .training import train
-
         learning_rate = check_number("learning_rate", learning_rate, minimum=0.0)
         weight_decay = check_number("weight_decay", weight_decay, minimum=0.0)
         seed = self.seed if seed is None else check_int("seed", seed, minimum=0)
@@ -347,124 +347,3 @@ class ValidationScorer:
         return (f"ValidationScorer({len(self.x_train)} training and {len(self.x_val)} "
                 f"validation images, epochs={self.epochs}, batch_size={self.batch_size}, "
                 f"seed={self.seed})")
-
-
-def digits_scorer(train_size=None, epochs=5, batch_size=32, seed=0):
-    """A :class:`ValidationScorer` on the bundled digits (the course's split, seed 0).
-
-    Trains on the 1,079 training images (or the first ``train_size``) and
-    scores on the 359 validation images; the 359 test images stay out.
-    """
-    from .experiments import digits_split
-
-    return ValidationScorer.from_split(digits_split(0), train_size=train_size, epochs=epochs,
-                                       batch_size=batch_size, seed=seed)
-
-
-def scores_over_seeds(train_and_score, settings, seeds):
-    """``ndarray``: ``train_and_score(**settings, seed=s)`` for each seed ``s``.
-
-    The spread of these scores is the noise a single trial's score carries.
-    """
-    if not callable(train_and_score):
-        raise TypeError(f"train_and_score must be callable; got {_describe(train_and_score)}.")
-    seeds = [check_int("seed", s, minimum=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds is empty: pass at least one, e.g. seeds=range(5).")
-    return np.array([float(train_and_score(**settings, seed=s)) for s in seeds])
-
-
-# ---------------------------------------------------------------------------
-# The figure
-# ---------------------------------------------------------------------------
-
-
-def plot_search(result, ax=None, x="learning_rate", y="weight_decay", highlight=5,
-                box=None, title=None, vmin=0.1, vmax=1.0, colorbar=True):
-    """Scatter of the trials' scores over two settings, on log axes.
-
-    Each trial is a dot coloured by its score (``vmin`` to ``vmax``, the same
-    scale for every round); the ``highlight`` best trials are ringed, failed
-    (NaN) trials are grey crosses, and ``box`` (ranges, e.g. from
-    :meth:`SearchResult.narrowed`) is drawn as a dashed rectangle.
-
-    Returns
-    -------
-    Axes
-    """
-    if not isinstance(result, SearchResult):
-        raise TypeError(f"result must be a SearchResult from random_search; got "
-                        f"{_describe(result)}.")
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 3.8), layout="constrained")
-    xs, ys, scores = result.values(x), result.values(y), result.scores
-    ok = ~np.isnan(scores)
-    dots = ax.scatter(xs[ok], ys[ok], c=scores[ok], cmap="viridis", vmin=vmin, vmax=vmax,
-                      s=28, edgecolors="none")
-    if (~ok).any():
-        ax.scatter(xs[~ok], ys[~ok], marker="x", color="0.6", s=24,
-                   label=f"diverged ({int((~ok).sum())})")
-    if highlight and ok.any():
-        best = result.top(highlight)
-        ax.scatter(xs[best], ys[best], s=110, facecolors="none", edgecolors="C3", lw=1.4,
-                   label=f"best {len(best)}")
-    if box is not None:
-        (x0, x1), (y0, y1) = box[x], box[y]
-        ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], "--", color="C3", lw=1,
-                label="next range")
-    ax.set(xscale="log", yscale="log", xlabel=x.replace("_", " "),
-           ylabel=y.replace("_", " "))
-    (x0, x1), (y0, y1) = result.ranges[x], result.ranges[y]
-    ax.set_xlim(x0 / 1.3, x1 * 1.3)
-    ax.set_ylim(y0 / 1.3, y1 * 1.3)
-    if title:
-        ax.set_title(title)
-    if colorbar:
-        ax.figure.colorbar(dots, ax=ax, label="validation accuracy")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small", loc="best", framealpha=0.85)
-    return ax
-
-
-def plot_seed_spread(values, scores, ax=None, xlabel="learning rate", label=None, title=None,
-                     color=None):
-    """Mean and standard deviation over seeds of the score at each value, on a log axis.
-
-    Parameters
-    ----------
-    values : array-like of shape (n_values,)
-        The setting that varies (positive: the axis is logarithmic).
-    scores : array-like of shape (n_values, n_seeds)
-        One row per value, one column per seed (NaN for a diverged run is
-        left out of that value's mean).
-    ax : Axes, optional
-    xlabel, label, title : str, optional
-
-    Returns
-    -------
-    Axes
-    """
-    values = np.asarray(values, dtype=np.float64)
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim != 2 or scores.shape[0] != values.shape[0]:
-        raise ValueError(
-            f"scores must have shape (n_values, n_seeds) = ({values.shape[0]}, ...), one row "
-            f"per value; got shape {scores.shape}."
-        )
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(4.5, 3.4), layout="constrained")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a value whose every seed diverged
-        mean, std = np.nanmean(scores, axis=1), np.nanstd(scores, axis=1)
-    n_seeds = scores.shape[1]
-    ax.errorbar(values, mean, yerr=std, fmt="o-", capsize=3, color=color,
-                label=label or f"mean ± std over {n_seeds} seeds")
-    ax.set(xscale="log", xlabel=xlabel, ylabel="validation accuracy")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize="small")
-    return ax

@@ -57,7 +57,7 @@ def fc_backward_loops(dout, x, W):
     D, M = W.shape
     dx = np.zeros_like(x_flat)
     dW = np.zeros_like(W)
-    db = np.zeros(M)
+    db = np.zeros(M, dtype=dout.dtype)
     for n in range(N):
         for d in range(D):
             for m in range(M):
@@ -92,7 +92,7 @@ def cross_entropy_loss(x, t):
 
 def cross_entropy_gradient(x, t):
     N, K = x.shape
-    T = t if t.ndim == 2 else np.eye(K)[t]
+    T = t if t.ndim == 2 else np.eye(K, dtype=x.dtype)[t]
     return (softmax(x) - T) / N
 
 
@@ -164,7 +164,7 @@ def test_numerical_descent_with_a_forward_difference_fails():
         slope = lambda w: (f(w + eps) - f(w)) / eps  # noqa: E731
         return gradient_descent_steps(slope, start, learning_rate, steps)
 
-    with pytest.raises(ExerciseFailed, match=r"(?s)numerical_gradient_descent: FAIL.*central"):
+    with pytest.raises(ExerciseFailed, match=r"(?s)^forward_difference: FAIL.*central"):
         check_numerical_gradient_descent(forward_difference)
 
 
@@ -181,7 +181,7 @@ def test_fc_backward_with_flat_dx_fails():
     def flat_dx(dout, x, W):
         return dout @ W.T, x.reshape(len(x), -1).T @ dout, dout.sum(axis=0)
 
-    with pytest.raises(ExerciseFailed, match=r"(?s)case 4 of 5.*result 1 \(dx\) has shape "
+    with pytest.raises(ExerciseFailed, match=r"(?s)case 4 of 6.*result 1 \(dx\) has shape "
                                              r"\(2, 18\); expected \(2, 2, 3, 3\), the shape of x"):
         check_fc_backward(flat_dx)
 

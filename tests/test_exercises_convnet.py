@@ -42,7 +42,7 @@ def conv_forward_loops(x, W, b, stride, pad):
     F, _, KH, KW = W.shape
     OH, OW = (H + 2 * pad - KH) // stride + 1, (W_in + 2 * pad - KW) // stride + 1
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    out = np.zeros((N, F, OH, OW))
+    out = np.zeros((N, F, OH, OW), dtype=x.dtype)
     for n in range(N):
         for f in range(F):
             for oh in range(OH):
@@ -68,7 +68,7 @@ def im2col_loops(x, KH, KW, stride, pad):
 def avg_pool_forward(x, pool_h, pool_w, stride):
     N, C, H, W = x.shape
     OH, OW = (H - pool_h) // stride + 1, (W - pool_w) // stride + 1
-    out = np.zeros((N, C, OH, OW))
+    out = np.zeros((N, C, OH, OW), dtype=x.dtype)
     for oh in range(OH):
         for ow in range(OW):
             out[:, :, oh, ow] = x[:, :, oh * stride:oh * stride + pool_h,
@@ -198,7 +198,10 @@ def test_conv_backward_in_the_wrong_order_fails():
         dx, dW, db = conv_backward_naive(dout, x, W, stride, pad)
         return dW, dx, db
 
-    with pytest.raises(ExerciseFailed, match=r"\(dx, dW, db\)"):
+    with pytest.raises(ExerciseFailed, match=r"(?s)has the right values in the wrong places: "
+                                             r"result 1 holds dW \(expected dx\); result 2 "
+                                             r"holds dx \(expected dW\)\. Return dx, dW, db "
+                                             r"in that order\..*\(dx, dW, db\)"):
         check_conv_backward(swapped)
 
 
@@ -255,7 +258,8 @@ def test_pool_backward_assigned_not_added_fails():
             for c in range(C):
                 for oh in range(dout.shape[2]):
                     for ow in range(dout.shape[3]):
-                        window = xp[n, c, oh * stride:oh * stride + ph, ow * stride:ow * stride + pw]
+                        top, left = oh * stride, ow * stride
+                        window = xp[n, c, top:top + ph, left:left + pw]
                         i, j = divmod(int(np.argmax(window)), pw)
                         dxp[n, c, oh * stride + i, ow * stride + j] = dout[n, c, oh, ow]
         H, W = x.shape[2:]
@@ -294,7 +298,12 @@ def test_tinynet_with_gradients_in_the_wrong_order_fails():
             return dW2, db2, dW1, db1, dWf, dbf
 
     with pytest.raises(ExerciseFailed,
-                       match=r"(?s)backward\(\) result 1 \(dW_conv1\) has shape.*in reverse order"):
+                       match=r"(?s)^Swapped: FAIL on case 1 .*\n  the result of backward\(\) has "
+                             r"the right values in the wrong places: result 1 holds dW_conv2 "
+                             r"\(expected dW_conv1\); result 2 holds db_conv2 \(expected "
+                             r"db_conv1\); result 3 holds dW_conv1 \(expected dW_conv2\); "
+                             r"result 4 holds db_conv1 \(expected db_conv2\)\. Return dW_conv1, "
+                             r"db_conv1, dW_conv2, db_conv2, dW_fc, db_fc in that order\."):
         check_tinynet_backward(Swapped)
 
 
@@ -313,7 +322,7 @@ def test_tinynet_without_the_second_relu_fails():
             return (self.conv1.dW, self.conv1.db, self.conv2.dW, self.conv2.db,
                     self.fc.dW, self.fc.db)
 
-    with pytest.raises(ExerciseFailed, match="tinynet_backward: FAIL"):
+    with pytest.raises(ExerciseFailed, match="^NoRelu: FAIL"):
         check_tinynet_backward(NoRelu)
 
 
@@ -323,7 +332,8 @@ def test_tinynet_returning_a_dict_fails():
             return dict(zip("abcdef", super().backward()))
 
     with pytest.raises(ExerciseFailed,
-                       match=r"the result of backward\(\) is a dict; expected a tuple of 6 results"):
+                       match=r"the result of backward\(\) is a dict; expected a tuple of "
+                             r"6 results"):
         check_tinynet_backward(Dict)
 
 
@@ -354,7 +364,8 @@ def test_count_parameters_right_and_wrong(capsys):
     assert check_count_parameters(count_parameters)
     assert "PASS" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed, match="weights and biases"):
-        check_count_parameters(lambda shape, F1, F2, K: count_parameters(shape, F1, F2, K) - F1 - F2 - K)
+        check_count_parameters(
+            lambda shape, F1, F2, K: count_parameters(shape, F1, F2, K) - F1 - F2 - K)
 
 
 def test_output_size_reference_is_the_package_formula():

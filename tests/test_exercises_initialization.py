@@ -36,7 +36,7 @@ def init_weights_with_normal(shape, weight_std, rng):
 @pytest.mark.parametrize("hidden", [False, True])
 def test_right_std_answers_pass(answer, hidden, capsys):
     assert check_init_std(answer, hidden=hidden)
-    assert f"init_std: PASS ({9 if hidden else 7} cases)" in capsys.readouterr().out
+    assert f"{answer.__name__}: PASS ({9 if hidden else 7} cases)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("answer", [init_weights, init_weights_with_normal],
@@ -44,7 +44,7 @@ def test_right_std_answers_pass(answer, hidden, capsys):
 @pytest.mark.parametrize("hidden", [False, True])
 def test_right_weights_answers_pass(answer, hidden, capsys):
     assert check_init_weights(answer, hidden=hidden)
-    assert f"init_weights: PASS ({9 if hidden else 7} cases)" in capsys.readouterr().out
+    assert f"{answer.__name__}: PASS ({9 if hidden else 7} cases)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("checker", [check_init_std, check_init_weights])
@@ -118,14 +118,15 @@ STD_SLIPS = [
 
 @pytest.mark.parametrize("answer, case, match", STD_SLIPS, ids=[s[0].__name__ for s in STD_SLIPS])
 def test_wrong_std_fails_with_a_reason(answer, case, match):
-    with pytest.raises(ExerciseFailed, match=f"(?s)^init_std: FAIL on case {case} of 7.*{match}"):
+    with pytest.raises(ExerciseFailed,
+                       match=f"(?s)^{answer.__name__}: FAIL on case {case} of 7.*{match}"):
         check_init_std(answer)
 
 
 @pytest.mark.parametrize("answer", [fan_out_instead, missing_sqrt, conv_channels_only],
                          ids=lambda f: f.__name__)
 def test_wrong_std_fails_the_hidden_cases_too(answer):
-    with pytest.raises(ExerciseFailed, match="init_std: FAIL on hidden case"):
+    with pytest.raises(ExerciseFailed, match=f"^{answer.__name__}: FAIL on hidden case"):
         check_init_std(answer, hidden=True)
 
 
@@ -139,7 +140,7 @@ def test_wrong_scale_in_the_weights_is_named(std, match):
     def answer(shape, weight_std, rng):
         return rng.standard_normal(shape) * std(shape, weight_std)
 
-    with pytest.raises(ExerciseFailed, match=f"(?s)^init_weights: {match}"):
+    with pytest.raises(ExerciseFailed, match=f"(?s)^answer: {match}"):
         check_init_weights(answer)
 
 
@@ -166,7 +167,8 @@ def in_place_of_the_variance(shape, weight_std, rng):
     (in_place_of_the_variance, "square root is missing"),
 ])
 def test_wrong_draws_fail_with_a_reason(answer, match):
-    with pytest.raises(ExerciseFailed, match=f"(?s)^init_weights: FAIL on case 1 of 7.*{match}"):
+    with pytest.raises(ExerciseFailed,
+                       match=f"(?s)^{answer.__name__}: FAIL on case 1 of 7.*{match}"):
         check_init_weights(answer)
 
 

@@ -1,18 +1,23 @@
 """Tests for tinynet.exercises.training: a right answer passes, a wrong one fails with its hint."""
 
+import re
+
 import numpy as np
 import pytest
 
 from tinynet import TinyNet
-from tinynet.exercises import ExerciseFailed
+from tinynet.exercises import ExerciseFailed, check_function
+from tinynet.exercises import training as training_checks
 from tinynet.exercises.training import (
     check_fit_polynomial,
     check_l2_penalty,
     check_minibatches,
     check_predict_polynomial,
+    check_sgd_step,
     check_sgd_step_weights_only,
     check_train_one_iter,
 )
+from tinynet.model import PARAM_NAMES
 
 
 def not_attempted(*args):
@@ -85,15 +90,6 @@ def test_skeleton_is_not_attempted_yet(check, capsys):
 
 # -- typical mistakes ----------------------------------------------------------
 
-def test_train_one_iter_forgetting_weight_decay_fails():
-    def no_decay(*args):
-        *rest, learning_rate, _ = args
-        return train_one_iter(*rest, learning_rate, 0.0)
-
-    with pytest.raises(ExerciseFailed, match="train_one_iter: FAIL on case 2.*weight_decay"):
-        check_train_one_iter(no_decay)
-
-
 def test_train_one_iter_not_decaying_biases_fails():
     def weights_only(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t, lr, wd):
         new = train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t, lr, wd)
@@ -115,15 +111,6 @@ def test_train_one_iter_updating_in_place_fails():
 
     with pytest.raises(ExerciseFailed, match="in place"):
         check_train_one_iter(in_place)
-
-
-def test_train_one_iter_wrong_order_fails():
-    def swapped(*args):
-        out = train_one_iter(*args)
-        return (out[1], out[0]) + out[2:]
-
-    with pytest.raises(ExerciseFailed, match="shape"):
-        check_train_one_iter(swapped)
 
 
 def test_minibatches_dropping_the_last_batch_fails():
@@ -211,22 +198,6 @@ def test_predict_polynomial_highest_power_first_fails():
         check_predict_polynomial(reversed_order)
 
 
-def test_train_one_iter_without_bias_decay_names_the_first_bias():
-    """The grading suite's planted mistake: biases not decayed."""
-    def biases_not_decayed(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t,
-                           learning_rate, weight_decay):
-        params = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
-        net = TinyNet(*params)
-        net.forward(x, t)
-        return tuple(p - learning_rate * (g + (weight_decay * p if p.ndim > 1 else 0))
-                     for p, g in zip(params, net.backward()))
-
-    with pytest.raises(ExerciseFailed, match=r"(?s)case 2 of 4 .*one-hot labels\)\n"
-                                             r"  result 2 \(b_conv1\) differs at index \(0,\).*"
-                                             r"b_conv1 is a bias: it is decayed too"):
-        check_train_one_iter(biases_not_decayed)
-
-
 def test_train_one_iter_writing_into_the_callers_weights_fails():
     def in_place(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t, learning_rate,
                  weight_decay):
@@ -241,9 +212,208 @@ def test_train_one_iter_writing_into_the_callers_weights_fails():
         check_train_one_iter(in_place)
 
 
-def test_sgd_step_without_bias_decay_names_the_bias(capsys):
-    from tinynet.exercises.training import check_sgd_step
+# -- the usual wrong SGD steps, each named by the checkers ---------------------------
+# Every step below is a student's update rule rule(p, g, learning_rate, decay), decay being
+# the weight decay this parameter should get (0 for the book's undecayed biases). The same
+# rule is run as train_one_iter (gradients from TinyNet), sgd_step and sgd_step_weights_only.
 
-    with pytest.raises(ExerciseFailed, match=r"your result\['b_conv1'\] differs.*\n"
-                                             r"  b_conv1 is a bias"):
-        check_sgd_step(sgd_step_weights_only)
+def _as_train_one_iter(rule, decays=None):
+    def my_train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t, learning_rate,
+                          weight_decay):
+        params = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
+        net = TinyNet(*params)
+        net.forward(x, t)
+        return tuple(rule(p, g, learning_rate, (decays or _all)(name, weight_decay))
+                     for name, p, g in zip(PARAM_NAMES, params, net.backward()))
+    return my_train_one_iter
+
+
+def _as_sgd_step(rule, decays):
+    def my_sgd_step(params, grads, learning_rate, weight_decay):
+        return {name: rule(p, grads[name], learning_rate, decays(name, weight_decay))
+                for name, p in params.items()}
+    return my_sgd_step
+
+
+def _all(name, weight_decay):
+    return weight_decay
+
+
+def _weights(name, weight_decay):
+    return weight_decay if name.startswith("W") else 0.0
+
+
+def _biases(name, weight_decay):
+    return weight_decay if name.startswith("b") else 0.0
+
+
+RIGHT_RULES = {
+    "textbook": lambda p, g, lr, d: p - lr * (g + d * p),
+    "shrink then step": lambda p, g, lr, d: (1 - lr * d) * p - lr * g,
+    "two updates from the old p": lambda p, g, lr, d: p - lr * g - lr * d * p,
+}
+
+# (label, rule, the message's words): the rule applies the right decay per parameter
+WRONG_RULES = [
+    ("wrong sign", lambda p, g, lr, d: p - lr * (g - d * p),
+     r"your step matches p - learning_rate \* \(grad - weight_decay \* p\): the decay term "
+     r"has the wrong sign"),
+    ("decay missing", lambda p, g, lr, d: p - lr * g,
+     r"your step matches p - learning_rate \* grad: the weight decay is missing"),
+    # the first visible case has weight_decay=0: no gradient and unchanged are one there;
+    # the first hidden one has weight_decay > 0: they are told apart
+    ("gradient missing", lambda p, g, lr, d: p - lr * d * p,
+     r"your step returns the parameters unchanged: every new value equals the one passed "
+     r"in\. On this case \(weight_decay=0\) that is also what a step without the gradient "
+     r"gives|^  your step matches p - learning_rate \* weight_decay \* p: the gradient is "
+     r"missing"),
+    ("unchanged", lambda p, g, lr, d: p.copy(),
+     r"your step returns the parameters unchanged.*only rebinds the loop variable"),
+    ("gradient doubled", lambda p, g, lr, d: p - lr * (2 * g + d * p),
+     r"the gradient is counted twice"),
+    ("learning rate squared", lambda p, g, lr, d: p - lr * lr * (g + d * p),
+     r"the learning rate is applied twice"),
+    ("learning rate on the gradient twice", lambda p, g, lr, d: p - lr * (lr * g + d * p),
+     r"the learning rate is applied twice|the gradient is multiplied by learning_rate twice"),
+    ("learning rate on the decay twice", lambda p, g, lr, d: p - lr * (g + lr * d * p),
+     r"the decay term is multiplied by learning_rate twice"),
+    ("gradient ascent", lambda p, g, lr, d: p + lr * (g + d * p),
+     r"that climbs the loss \(gradient ascent\)"),
+    ("no learning rate", lambda p, g, lr, d: p - (g + d * p),
+     r"the learning rate is missing"),
+    ("decay halved", lambda p, g, lr, d: p - lr * (g + d * p / 2),
+     r"the decay term is halved"),
+    ("decay doubled", lambda p, g, lr, d: p - lr * (g + 2 * d * p),
+     r"the decay term is doubled"),
+    ("decay after the step", lambda p, g, lr, d: (p - lr * g) * (1 - lr * d),
+     r"your step decays the parameter after the gradient step"),
+]
+
+STEPS = [  # (checker, how to run a rule as the student's function, which parameters decay)
+    (check_train_one_iter, lambda rule: _as_train_one_iter(rule), _all),
+    (check_sgd_step, lambda rule: _as_sgd_step(rule, _all), _all),
+    (check_sgd_step_weights_only, lambda rule: _as_sgd_step(rule, _weights), _weights),
+]
+
+
+@pytest.mark.parametrize("checker, make, decays", STEPS, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("label", list(RIGHT_RULES))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_right_steps_written_differently_pass(checker, make, decays, label, hidden, capsys):
+    rule = RIGHT_RULES[label]
+    student = (_as_train_one_iter(rule, decays) if checker is check_train_one_iter
+               else _as_sgd_step(rule, decays))
+    assert checker(student, hidden=hidden)
+    assert capsys.readouterr().out.startswith(f"{student.__name__}: PASS (")
+
+
+@pytest.mark.parametrize("checker, make, decays", STEPS, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("label, rule, words", WRONG_RULES, ids=[w[0] for w in WRONG_RULES])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_each_wrong_step_is_named(checker, make, decays, label, rule, words, hidden):
+    student = (_as_train_one_iter(rule, decays) if checker is check_train_one_iter
+               else _as_sgd_step(rule, decays))
+    with np.errstate(all="ignore"), pytest.raises(ExerciseFailed) as caught:
+        checker(student, hidden=hidden)
+    first, named = str(caught.value).splitlines()[:2]
+    assert first.startswith(f"{student.__name__}: FAIL on {'hidden ' if hidden else ''}case ")
+    assert re.search(words, named), named
+
+
+def test_no_gradient_with_decay_is_named_apart_from_unchanged():
+    """With weight_decay > 0 the step without gradient is not the unchanged one."""
+    def no_gradient(params, grads, learning_rate, weight_decay):
+        return {k: p - learning_rate * weight_decay * p for k, p in params.items()}
+
+    cases = training_checks._sgd_cases(hidden=False)[1:]  # all with weight_decay > 0
+    with pytest.raises(ExerciseFailed, match=r"(?s)case 1 of 3 .*\n  your step matches "
+                                             r"p - learning_rate \* weight_decay \* p: the "
+                                             r"gradient is missing"):
+        check_function("sgd_step", no_gradient, training_checks._sgd_step, cases, "hint",
+                       mistakes=training_checks._sgd_step_mistakes)
+
+
+def test_unchanged_on_a_case_with_decay_does_not_mention_weight_decay_zero():
+    def unchanged(params, grads, learning_rate, weight_decay):
+        return {k: p.copy() for k, p in params.items()}
+
+    cases = training_checks._sgd_cases(hidden=False)[1:]
+    with pytest.raises(ExerciseFailed) as caught:
+        check_function("sgd_step", unchanged, training_checks._sgd_step, cases, "hint",
+                       mistakes=training_checks._sgd_step_mistakes)
+    assert "returns the parameters unchanged" in str(caught.value)
+    assert "(weight_decay=0)" not in str(caught.value)
+
+
+@pytest.mark.parametrize("checker, student, words", [
+    (check_train_one_iter, _as_train_one_iter(RIGHT_RULES["textbook"], _weights),
+     r"your step decays the weights but not the biases \(b_conv1, b_conv2, b_fc\)"),
+    (check_sgd_step, _as_sgd_step(RIGHT_RULES["textbook"], _weights),
+     r"your step decays the weights but not the biases"),
+    (check_sgd_step_weights_only, _as_sgd_step(RIGHT_RULES["textbook"], _all),
+     r"your step decays the biases too: the book's weight decay leaves them alone"),
+    (check_sgd_step_weights_only, _as_sgd_step(RIGHT_RULES["textbook"], _biases),
+     r"your step decays the biases and not the weights"),
+], ids=["train_one_iter", "sgd_step", "weights_only decays all", "weights_only swapped"])
+def test_decaying_the_wrong_parameters_is_named(checker, student, words):
+    with pytest.raises(ExerciseFailed, match=r"(?s)FAIL on case 2 of \d+ .*\n  " + words):
+        checker(student)
+
+
+def test_train_one_iter_results_in_the_wrong_order_say_where_each_went():
+    def swapped(*args):
+        out = _as_train_one_iter(RIGHT_RULES["textbook"])(*args)
+        return (out[0], out[2], out[4], out[1], out[3], out[5])  # weights first, then biases
+
+    with pytest.raises(ExerciseFailed, match=(
+            r"(?s)^swapped: FAIL on case 1 of 5 .*\n  your result has the right values in the "
+            r"wrong places: result 2 holds W_conv2 \(expected b_conv1\); result 3 holds W_fc "
+            r"\(expected W_conv2\); result 4 holds b_conv1 \(expected b_conv2\); result 5 holds "
+            r"b_conv2 \(expected W_fc\)\. Return W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc "
+            r"in that order\.\n")) as caught:
+        check_train_one_iter(swapped)
+    assert "is a bias" not in str(caught.value)  # the bias hint is for wrong values only
+
+
+def test_sgd_step_values_under_the_wrong_names_are_named():
+    def swapped(params, grads, learning_rate, weight_decay):
+        new = _as_sgd_step(RIGHT_RULES["textbook"], _all)(params, grads, learning_rate,
+                                                          weight_decay)
+        new["b_conv1"], new["b_fc"] = new["b_fc"], new["b_conv1"]
+        return new
+
+    with pytest.raises(ExerciseFailed, match=r"right values in the wrong places: \['b_conv1'\] "
+                                             r"holds the value for 'b_fc'; \['b_fc'\] holds the "
+                                             r"value for 'b_conv1'"):
+        check_sgd_step(swapped)
+
+
+@pytest.mark.parametrize("checker, make, decays", STEPS, ids=lambda v: getattr(v, "__name__", ""))
+def test_an_unknown_decay_mistake_names_the_weight_decay_setting(checker, make, decays):
+    def squared(p, g, lr, d):
+        return p - lr * (g + d * p ** 2)
+
+    student = (_as_train_one_iter(squared, decays) if checker is check_train_one_iter
+               else _as_sgd_step(squared, decays))
+    with pytest.raises(ExerciseFailed) as caught:
+        checker(student)
+    lines = str(caught.value).splitlines()
+    decay = 0.01 if checker is check_train_one_iter else 0.05  # the second visible case's
+    assert lines[0].startswith(f"{student.__name__}: FAIL on case 2 of ")
+    assert lines[1] == (f"  your {student.__name__} is right with weight_decay=0.0 but not "
+                        f"with weight_decay={decay}: look at each place where weight_decay "
+                        f"should enter.")
+    assert "differs at index" in lines[2]
+
+
+@pytest.mark.parametrize("checker, make, decays", STEPS, ids=lambda v: getattr(v, "__name__", ""))
+def test_dtypes_must_follow_the_inputs(checker, make, decays):
+    right = RIGHT_RULES["textbook"]
+    to32 = (lambda p, g, lr, d: right(p, g, lr, d).astype(np.float32))
+    to64 = (lambda p, g, lr, d: right(p, g, lr, d).astype(np.float64))
+    with pytest.raises(ExerciseFailed, match=r"(?s)FAIL on case 1 of .*is float32, but this "
+                                             r"case computes in float64"):
+        checker(make(to32) if decays is _all else _as_sgd_step(to32, decays))
+    with pytest.raises(ExerciseFailed, match=r"(?s)FAIL on case \d of .*float32\)\n.*is "
+                                             r"float64, but this case's inputs are float32"):
+        checker(make(to64) if decays is _all else _as_sgd_step(to64, decays))

@@ -4,14 +4,18 @@ Each exercise in a notebook ends with a call such as
 ``check_relu_forward(relu_forward)``: it runs the student's function on a
 few inputs, compares the answers with the package's own implementation, and
 
-- prints ``<name>: PASS (<n> cases)`` and returns a true :class:`Verdict`;
+- prints ``<name>: PASS (<n> cases)`` and returns a true :class:`Verdict`,
+  ``<name>`` being the name the student wrote (``my_train_one_iter``,
+  ``MyTinyNet``), or the exercise's name for a lambda;
 - prints ``<name>: not attempted yet ...`` when the skeleton still raises
   ``NotImplementedError`` (under nbgrader, where ``NBGRADER_EXECUTION`` is
   set, it raises :class:`ExerciseNotAttempted` instead, so the cell scores 0);
 - or raises :class:`ExerciseFailed` with a short message: the case (its
   shapes and settings), what is wrong (in-place change of an argument, the
-  wrong type or number of results, a shape, NaN or inf, the first differing
-  entry) and a hint.
+  wrong type or number of results, a shape, the wrong float dtype, NaN or
+  inf, results in the wrong order, a known wrong formula by name, or the
+  first differing entry), the setting to look at when the answer is right
+  without it (``stride=1`` but not ``stride=2``), and a hint.
 
 All checkers share one runner, :func:`check_function`; the checkers for
 each lesson live in a module named after the lesson and only hold their
@@ -29,6 +33,11 @@ import numpy as np
 
 TIME_LIMIT = 10.0
 """Seconds one call of the student's code may take before it is stopped."""
+
+FLOAT32_RTOL = 1e-4
+FLOAT32_ATOL = 1e-5
+"""Tolerances at least this wide where the reference's result is float32: two right
+answers summing in another order already differ in the sixth digit."""
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
@@ -83,12 +92,31 @@ class Case(dict):
         self.note = note
 
 
+def float32_case(case):
+    """A copy of ``case`` whose float64 arrays (also inside dicts) are float32.
+
+    Checkers add such a case where the reference keeps float32, so that an
+    answer turning float32 inputs into float64 (``np.zeros(shape)``) fails.
+    """
+    def cast(value):
+        if isinstance(value, np.ndarray) and value.dtype == np.float64:
+            return value.astype(np.float32)
+        if isinstance(value, dict):
+            return {key: cast(item) for key, item in value.items()}
+        return value
+
+    note = getattr(case, "note", "")
+    return Case(note=f"{note}, float32" if note else "float32",
+                **{name: cast(value) for name, value in case.items()})
+
+
 class _Mistake(Exception):
     """Internal: what is wrong with a result; ``kind`` picks the hint."""
 
-    def __init__(self, message, kind="values"):
+    def __init__(self, message, kind="values", known=False):
         super().__init__(message)
         self.kind = kind
+        self.known = known  # a known mistake, named: nothing more to say about its setting
 
 
 class _TimeUp(BaseException):
@@ -96,13 +124,16 @@ class _TimeUp(BaseException):
 
 
 def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-9,
-                   results=None, hints=None, call=None, hidden=False, mistakes=None):
+                   results=None, hints=None, call=None, hidden=False, mistakes=None,
+                   settings=None):
     """Compare ``student`` with ``reference`` on each case; print or raise the verdict.
 
     Parameters
     ----------
     name : str
-        The exercise's name, shown in the verdict.
+        The exercise's name, shown in the verdict when ``student`` has no name of
+        its own (a lambda, a callable object); otherwise the verdict shows
+        ``student.__name__``, the name the student wrote.
     student, reference : callable
         Functions of the same arguments (or, with ``call``, what ``call`` takes).
     cases : list of dict
@@ -113,14 +144,18 @@ def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-
     hint : str
         Shown when the answers differ.
     rtol, atol : float
-        Tolerances of :func:`numpy.isclose` for float results.
+        Tolerances of :func:`numpy.isclose` for float results; at least
+        :data:`FLOAT32_RTOL` and :data:`FLOAT32_ATOL` where the reference's
+        result is float32. A float result whose dtype is not the reference's
+        (float32 for float64 or the reverse) fails as such, whatever its values.
     results : tuple of str or dict, optional
         Names of the results when the function returns a tuple, e.g.
         ``("dx", "dW", "db")``. With ``call`` returning a dict of parts, a dict
         from each part's label to its result names.
     hints : dict, optional
         Extra advice by kind of failure (``"values"``, ``"shape"``, ``"count"``,
-        ``"type"``, ``"inplace"``, ``"error"``, ``"timeout"``) or by result name,
+        ``"type"``, ``"dtype"``, ``"inplace"``, ``"error"``, ``"timeout"``) or by
+        result name,
         shown before ``hint``. ``hint`` itself is shown for wrong values, shapes,
         counts and errors, not for the kinds whose message says it all.
     call : callable, optional
@@ -138,7 +173,14 @@ def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-
         on a case, it is compared with each ``wrong_result`` (at ``rtol`` and
         ``atol``, dtypes aside) and the message of the first one that matches it
         and differs from the right result on this case is reported instead of
-        the first differing entry.
+        the first differing entry. Results of a tuple (or values of a dict) that
+        are right but in the wrong places are named without it.
+    settings : dict, optional
+        Arguments that switch a feature on, by name, with their neutral value,
+        e.g. ``{"stride": 1, "pad": 0}``. When a case with ``stride=2`` fails
+        (wrong values, shape or count, or an error) and the student's answer is
+        right on every case with ``stride=1``, the message says so: "your
+        my_im2col is right with stride=1 but not with stride=2".
 
     Returns
     -------
@@ -157,40 +199,40 @@ def check_function(name, student, reference, cases, hint, *, rtol=1e-7, atol=1e-
         raise ExerciseFailed(
             f"{name}: pass your function itself, as in check_{name}(my_function), not "
             f"{_kind_of(student)}. Leave out the parentheses after its name.")
+    shown = _shown_name(student, name)
     call = call or _call_plainly
     hints = hints or {}
     for number, case in enumerate(cases, 1):
         args = tuple(case.values())
         expected = call(reference, *_copy(args))
-        copies = _copy(args)
         where = f"{'hidden ' if hidden else ''}case {number} of {len(cases)}"
         try:
             try:
-                received = _with_time_limit(call, student, copies)
+                received = _run_student(call, student, case)
             except NotImplementedError:
-                return not_attempted(name)
-            except _TimeUp:
-                raise _Mistake(
-                    f"your code did not return within {TIME_LIMIT:g} s and was stopped. "
-                    f"Look for a loop whose condition never becomes false (a while loop "
-                    f"whose variable is not updated, or a step that never moves).", "timeout")
-            except _Mistake:
-                raise
-            except Exception as error:  # the student's code raised: show where, in their code
-                raise _Mistake(_describe_error(error), "error")
-            _check_unchanged(case, copies)
+                return not_attempted(shown)
             with np.errstate(all="ignore"):
                 try:
                     _compare(received, expected, "your result", results, case, rtol, atol)
-                except _Mistake:
-                    if mistakes is not None:
-                        _diagnose(mistakes, args, received, expected, rtol, atol)
+                except _Mistake as mistake:
+                    if mistake.kind != "dtype":  # a dtype is fixed first, whatever the formula
+                        _diagnose(mistakes, args, received, expected, results, rtol, atol)
                     raise
         except _Mistake as mistake:
-            raise ExerciseFailed(_failure_message(name, where, case, mistake, hint, hints)) \
-                from None
-    print(f"{name}: PASS ({len(cases)} cases)")
+            setting = None
+            if settings and mistake.kind in _KINDS_WITH_SETTING and not mistake.known:
+                setting = _name_setting(shown, settings, cases, case, student, reference,
+                                        call, results, rtol, atol)
+            raise ExerciseFailed(_failure_message(shown, where, case, mistake, hint, hints,
+                                                  setting)) from None
+    print(f"{shown}: PASS ({len(cases)} cases)")
     return Verdict(True)
+
+
+def _shown_name(student, name):
+    """The name the student wrote (a function's or a class's), else the exercise's."""
+    own = getattr(student, "__name__", None)
+    return own if isinstance(own, str) and own.isidentifier() else name
 
 
 def not_attempted(name):
@@ -207,6 +249,31 @@ def not_attempted(name):
 
 def _call_plainly(function, *args):
     return function(*args)
+
+
+def _run_student(call, student, case):
+    """The student's result on copies of the case's arguments, or a :class:`_Mistake`.
+
+    A time-out, an exception of the student's code and a change of an argument
+    in place become mistakes; ``NotImplementedError`` passes through (the
+    skeleton is not attempted yet).
+    """
+    copies = _copy(tuple(case.values()))
+    try:
+        received = _with_time_limit(call, student, copies)
+    except NotImplementedError:
+        raise
+    except _TimeUp:
+        raise _Mistake(
+            f"your code did not return within {TIME_LIMIT:g} s and was stopped. "
+            f"Look for a loop whose condition never becomes false (a while loop "
+            f"whose variable is not updated, or a step that never moves).", "timeout")
+    except _Mistake:
+        raise
+    except Exception as error:  # the student's code raised: show where, in their code
+        raise _Mistake(_describe_error(error), "error")
+    _check_unchanged(case, copies)
+    return received
 
 
 def _with_time_limit(call, function, args):
@@ -310,18 +377,27 @@ def _first_change(before, after, label):
 
 # -- naming a known mistake -------------------------------------------------------
 
-def _diagnose(mistakes, args, received, expected, rtol, atol):
-    """Raise :class:`_Mistake` with the message of the first known wrong result matched."""
-    for wrong, message in mistakes(*_copy(args)):
-        if (_matches(received, wrong, rtol, atol)
-                and not _matches(expected, wrong, rtol, atol)):  # on this case it shows
-            raise _Mistake(message, "values")
+def _diagnose(mistakes, args, received, expected, results, rtol, atol):
+    """Raise :class:`_Mistake` naming what is wrong, when it is a known mistake.
+
+    First the checker's known wrong formulas (``mistakes``), then right results
+    in the wrong places; otherwise return, and the comparison's own message stands.
+    """
+    if mistakes is not None:
+        for wrong, message in mistakes(*_copy(args)):
+            if (_matches(received, wrong, rtol, atol)
+                    and not _matches(expected, wrong, rtol, atol)):  # on this case it shows
+                raise _Mistake(message, "values", known=True)
+    message = _wrong_places(received, expected, results, "your result", rtol, atol)
+    if message:
+        raise _Mistake(message, "values", known=True)
 
 
 def _matches(got, wrong, rtol, atol):
     """Whether ``got`` has the structure and values of ``wrong`` (``None`` matches anything).
 
-    Never raises: any result that cannot be compared simply does not match.
+    Dtypes aside; float32 arrays at the float32 tolerances. Never raises: any
+    result that cannot be compared simply does not match.
     """
     if wrong is None:
         return True
@@ -332,15 +408,117 @@ def _matches(got, wrong, rtol, atol):
         if isinstance(wrong, Mapping):
             return (isinstance(got, Mapping) and got.keys() == wrong.keys()
                     and all(_matches(got[key], wrong[key], rtol, atol) for key in wrong))
-        if isinstance(got, (bool, np.bool_, str, bytes)) or _type_problem(got):
+        if isinstance(got, (bool, np.bool_, str, bytes, Mapping, tuple)) or _type_problem(got):
             return False
         got, wrong = np.asarray(got), np.asarray(wrong)
         if got.shape != wrong.shape or got.dtype.kind not in "iuf" or wrong.dtype.kind not in "iuf":
             return False
-        return bool(np.allclose(got.astype(np.float64), wrong.astype(np.float64),
-                                rtol=rtol, atol=atol))
+        if np.float32 in (got.dtype, wrong.dtype):
+            rtol, atol = max(rtol, FLOAT32_RTOL), max(atol, FLOAT32_ATOL)
+        with np.errstate(all="ignore"):
+            return bool(np.allclose(got.astype(np.float64), wrong.astype(np.float64),
+                                    rtol=rtol, atol=atol, equal_nan=True))
     except (TypeError, ValueError):
         return False
+
+
+def _wrong_places(got, want, names, label, rtol, atol):
+    """A message when every result is right but some sit in the wrong place, else None.
+
+    For a tuple of results (by position) and a dict (by key), and for each
+    part of a class's answer (``names`` a dict of parts).
+    """
+    if isinstance(names, dict) and isinstance(want, dict) and isinstance(got, Mapping):
+        for part, part_names in names.items():
+            if part in got and part in want:
+                message = _wrong_places(got[part], want[part], part_names,
+                                        f"the result of {part}", rtol, atol)
+                if message:
+                    return message
+        return None
+    if isinstance(want, tuple) and isinstance(got, (tuple, list)) and len(got) == len(want):
+        keys = list(range(len(want)))
+        labels = list(names) if names and len(names) == len(want) else None
+
+        def moved_to(k, home):
+            if labels:
+                return f"result {k + 1} holds {labels[home]} (expected {labels[k]})"
+            return f"result {k + 1} holds what belongs in result {home + 1}"
+
+        order = (f" Return {', '.join(labels)} in that order." if labels else "")
+    elif isinstance(want, dict) and isinstance(got, Mapping) and got.keys() == want.keys():
+        keys = list(want)
+
+        def moved_to(key, home):
+            return f"[{key!r}] holds the value for {home!r}"
+
+        order = " Store each new value under its own name."
+    else:
+        return None
+    if len(keys) < 2:
+        return None
+    moved = []
+    for key in keys:
+        if _matches(got[key], want[key], rtol, atol):
+            continue
+        homes = [other for other in keys if other != key
+                 and _matches(got[key], want[other], rtol, atol)]
+        if not homes:
+            return None  # a value that belongs nowhere: not just a matter of order
+        moved.append(moved_to(key, homes[0]))
+    if not moved:
+        return None
+    return f"{label} has the right values in the wrong places: " + "; ".join(moved) + "." + order
+
+
+# -- naming the setting that breaks an answer ---------------------------------------
+
+# Failures for which "right with stride=1 but not with stride=2" helps: the
+# values, the shape or the count are wrong, or the code raised on that case.
+_KINDS_WITH_SETTING = ("values", "shape", "count", "error")
+
+
+def _name_setting(shown, settings, cases, case, student, reference, call, results, rtol, atol):
+    """The line naming each setting of ``case`` that the answer gets wrong, or None.
+
+    A setting is named when ``case`` has it switched on (not its neutral
+    value) and the student's answer is right on every case that has it
+    neutral (there must be one).
+    """
+    named, phrases = [], []
+    for setting, neutral in settings.items():
+        if setting not in case or _same(case[setting], neutral):
+            continue
+        plain = [other for other in cases
+                 if setting in other and _same(other[setting], neutral)]
+        if plain and all(_passes(student, reference, other, call, results, rtol, atol)
+                         for other in plain):
+            named.append(setting)
+            phrases.append(f"with {setting}={neutral!r} but not with {setting}="
+                           f"{case[setting]!r}")
+    if not named:
+        return None
+    return (f"your {shown} is right " + ", and right ".join(phrases)
+            + f": look at each place where {' and '.join(named)} should enter.")
+
+
+def _same(value, neutral):
+    try:
+        return bool(value == neutral)
+    except (TypeError, ValueError):
+        return False
+
+
+def _passes(student, reference, case, call, results, rtol, atol):
+    """Whether the student's answer is right on ``case`` (quietly; never raises)."""
+    try:
+        expected = call(reference, *_copy(tuple(case.values())))
+        received = _run_student(call, student, case)
+        with np.errstate(all="ignore"):
+            _compare(received, expected, "your result", results, case, rtol, atol)
+    except (Exception, _TimeUp):
+        return False
+    return True
 
 
 # -- comparing a result with the reference's ----------------------------------
@@ -446,6 +624,14 @@ def _compare_number(got, want, label, rtol, atol):
                                                                   np.floating)):
         problem = _type_problem(got) or f"is {_kind_of(got)}"
         raise _Mistake(f"{label} {problem}; expected a single number (a float).", "type")
+    want_dtype = want.dtype if isinstance(want, np.floating) else np.dtype(np.float64)
+    if isinstance(got, np.floating) and got.dtype != want_dtype:  # a Python float is fine
+        if np.isfinite(got) and not np.isclose(float(got), want, rtol=FLOAT32_RTOL,
+                                                atol=FLOAT32_ATOL):
+            detail = f" (and {_number(got)} differs from {_number(want)} beyond that)"
+        else:
+            detail = ""
+        raise _Mistake(_dtype_problem(label, got.dtype, want_dtype) + detail, "dtype")
     got = float(got)
     if not np.isfinite(got):
         raise _Mistake(f"{label} is {_number(got)}; expected {_number(want)}. "
@@ -475,6 +661,11 @@ def _compare_array(got, want, label, case, rtol, atol):
     if want.dtype.kind in "iu" and array.dtype.kind not in "iu":
         raise _Mistake(f"{label} holds {array.dtype} numbers; expected integers "
                        f"({want.dtype}), as indices are.", "type")
+    if want.dtype.kind == "f" and array.dtype.kind == "f" and array.dtype != want.dtype:
+        raise _Mistake(_dtype_problem(label, array.dtype, want.dtype)
+                       + _values_too(array, want), "dtype")
+    if want.dtype.itemsize <= 4 and want.dtype.kind == "f":  # float32: rounding differs sooner
+        rtol, atol = max(rtol, FLOAT32_RTOL), max(atol, FLOAT32_ATOL)
     bad = ~np.isfinite(array) & np.isfinite(want)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -490,11 +681,36 @@ def _compare_array(got, want, label, case, rtol, atol):
                    f"{_number(array[index])} ({int((~close).sum())} of {array.size} "
                    f"entries differ, by up to {np.nanmax(difference):.3g}; allowed "
                    f"rtol={rtol:g}, atol={atol:g}).")
-        if array.dtype.kind == "f" and array.itemsize < want.dtype.itemsize:
-            message += (f" Your result is {array.dtype}, which keeps only about 7 digits: "
-                        f"compute in {want.dtype} (do not convert with .astype(np.float32) "
-                        f"or create arrays with dtype=np.float32).")
         raise _Mistake(message)
+
+
+def _dtype_problem(label, got, want):
+    """Why a float result of dtype ``got`` is wrong where the reference gives ``want``."""
+    got, want = np.dtype(got), np.dtype(want)
+    if got.itemsize < want.itemsize:
+        return (f"{label} is {got}, but this case computes in {want}: {got} keeps only "
+                f"about {7 if got.itemsize == 4 else 3} significant digits. Keep the inputs' "
+                f"precision: do not convert with .astype(np.{got}) or create arrays with "
+                f"dtype=np.{got}.")
+    return (f"{label} is {got}, but this case's inputs are {want} and the result must stay "
+            f"{want}. An array made with np.zeros(shape), np.ones(shape) or np.empty(shape), "
+            f"or a {got} array or a numpy {got} number (np.sqrt or np.exp of a Python "
+            f"number) mixed into the computation, turns the result into {got}: make arrays "
+            f"with np.zeros_like(x) or dtype=x.dtype, and take roots of Python numbers with "
+            f"** 0.5 or math.sqrt.")
+
+
+def _values_too(array, want):
+    """Where the values differ beyond float32 rounding too, a sentence saying so; else ''."""
+    if array.shape != want.shape:
+        return ""
+    close = np.isclose(array, want, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL, equal_nan=True)
+    if close.all():
+        return ""
+    index = tuple(int(i) for i in np.argwhere(~close)[0])
+    where = f" at index {index}" if array.ndim else ""
+    return (f" Its values differ too{where}: expected {_number(want[index])}, got "
+            f"{_number(array[index])}.")
 
 
 def _as_array(got, label, want):
@@ -582,13 +798,15 @@ def _number(value):
 
 # -- the failure message --------------------------------------------------------
 
-def _failure_message(name, where, case, mistake, hint, hints):
-    lines = [f"{name}: FAIL on {where} ({_describe_case(case)})",
-             "  " + str(mistake).replace("\n", "\n  ")]
+def _failure_message(name, where, case, mistake, hint, hints, setting=None):
+    lines = [f"{name}: FAIL on {where} ({_describe_case(case)})"]
+    if setting:
+        lines.append(f"  {setting}")
+    lines.append("  " + str(mistake).replace("\n", "\n  "))
     extra = hints.get(mistake.kind)
     first_line = str(mistake).split("\n")[0]
     for key, text in hints.items():
-        if mistake.kind == "values" and (f"({key})" in first_line
+        if mistake.kind == "values" and not mistake.known and (f"({key})" in first_line
                                          or f"['{key}']" in first_line):
             extra = text
     if extra:

@@ -34,7 +34,7 @@ import numpy as np
 from ..experiments import bumpy, bumpy_gradient, gradient_descent
 from ..gradcheck import numerical_gradient
 from ..layers import FullyConnected, Relu, SoftmaxWithLoss
-from . import Case, check_function
+from . import Case, check_function, float32_case
 
 __all__ = [
     "check_add_batch_axes",
@@ -77,6 +77,7 @@ def check_add_batch_axes(student, *, hidden=False):
     hint = ("Add two axes in front: axis 0 is the batch (N = 1) and axis 1 the "
             "channel (C = 1); the pixels keep their (H, W) layout. Indexing with "
             "None adds an axis of length 1.")
+    cases.append(float32_case(Case(image=rng.random((4, 6)))))
     return check_function("add_batch_axes", student, _add_batch_axes, cases, hint,
                           hidden=hidden)
 
@@ -92,6 +93,7 @@ def check_channels_first(student, *, hidden=False):
     if hidden:
         sizes += [(4, 5, 2, 3), (2, 3, 7, 2)]
     cases = [Case(x=rng.random(size)) for size in sizes]
+    cases.append(float32_case(Case(x=rng.random((2, 3, 4, 2)))))
     hint = ("Moving an axis is a transpose (np.transpose with the new order of the "
             "axes), not a reshape: reshape keeps the numbers in their memory order "
             "and mixes pixels of different channels. Output axis k is input axis "
@@ -182,11 +184,13 @@ def check_numerical_gradient_descent(student, *, hidden=False):
 # ---------------------------------------------------------------------------
 
 # (N, input shape without N, M): flat inputs, an (N, C, H, W) input, N = 1
-_FC_SIZES = [(2, (3,), 2), (4, (5,), 3), (2, (2, 3, 3), 4), (1, (6,), 1)]
-_FC_HIDDEN_SIZES = [(5, (3, 2, 2), 3), (3, (7,), 6), (1, (2, 1, 3), 2), (6, (4,), 5)]
+_FC_SIZES = [(2, (3,), 2), (4, (5,), 3), (2, (2, 3, 3), 4), (1, (6,), 1), (3, (2, 2, 2), 2)]
+_FC_HIDDEN_SIZES = [(5, (3, 2, 2), 3), (3, (7,), 6), (1, (2, 1, 3), 2), (6, (4,), 5),
+                    (2, (5,), 3)]
 
 
 def _fc_cases(seed, hidden, with_dout):
+    """One case per size; the last size is float32."""
     rng = _generator(seed, hidden)
     cases = []
     for N, rest, M in _FC_HIDDEN_SIZES if hidden else _FC_SIZES:
@@ -195,7 +199,7 @@ def _fc_cases(seed, hidden, with_dout):
                    rng.standard_normal(M))
         cases.append(Case(dout=rng.standard_normal((N, M)), x=x, W=W) if with_dout
                      else Case(x=x, W=W, b=b))
-    return cases
+    return cases[:-1] + [float32_case(cases[-1])]
 
 
 def _fc_forward(x, W, b):
@@ -214,7 +218,7 @@ def check_fc_forward(student, *, hidden=False):
 
 
 def _fc_backward(dout, x, W):
-    layer = FullyConnected(W, np.zeros(W.shape[1]))
+    layer = FullyConnected(W, np.zeros(W.shape[1], dtype=W.dtype))
     layer.forward(x)
     dx = layer.backward(dout)
     return dx, layer.dW, layer.db
@@ -244,9 +248,12 @@ def _relu_cases(seed, hidden, with_dout):
     xs = [rng.standard_normal(shape) for shape in shapes]
     if not hidden:
         xs.append(np.array([[-1.0, 0.0, 2.0], [0.5, -0.0, -3.0]]))  # at x == 0 the gradient is 0
+    xs.append(rng.standard_normal((2, 3, 3)))  # run in float32
     if with_dout:
-        return [Case(dout=rng.standard_normal(x.shape), x=x) for x in xs]
-    return [Case(x=x) for x in xs]
+        cases = [Case(dout=rng.standard_normal(x.shape), x=x) for x in xs]
+    else:
+        cases = [Case(x=x) for x in xs]
+    return cases[:-1] + [float32_case(cases[-1])]
 
 
 def _relu_forward(x):
@@ -289,15 +296,16 @@ def check_fc_relu_fc_backward(student, *, hidden=False):
 
     The network is ``out = relu(x @ W1 + b1) @ W2 + b2`` with x of shape (N, D).
     """
-    sizes = [(2, 3, 4, 2), (5, 6, 8, 3), (1, 4, 3, 5)]
+    sizes = [(2, 3, 4, 2), (5, 6, 8, 3), (1, 4, 3, 5), (3, 4, 5, 2)]
     if hidden:
-        sizes = [(3, 5, 7, 2), (1, 2, 6, 4), (6, 3, 3, 3), (4, 7, 5, 1)]
+        sizes = [(3, 5, 7, 2), (1, 2, 6, 4), (6, 3, 3, 3), (4, 7, 5, 1), (2, 3, 4, 3)]
     cases = []
     for seed, (N, D, H, M) in enumerate(sizes, 4):
         rng = _generator(seed, hidden)
         cases.append(Case(dout=rng.standard_normal((N, M)), x=rng.standard_normal((N, D)),
                           W1=rng.standard_normal((D, H)), b1=rng.standard_normal(H),
                           W2=rng.standard_normal((H, M)), b2=rng.standard_normal(M)))
+    cases[-1] = float32_case(cases[-1])
     hint = ("First run the forward pass and keep a = x @ W1 + b1 and h = relu(a). "
             "Then go backward in reverse order: dW2 = h.T @ dout, db2 = dout summed "
             "over the batch, dh = dout @ W2.T; ReLU keeps dh only where a > 0; then "
@@ -341,6 +349,7 @@ def _labels(rng, x, one_hot=False, dtype=np.float64):
 def check_softmax(student, *, hidden=False):
     """``student(x)``: scores (N, K) -> probabilities (N, K), row by row."""
     cases = [Case(x=x) for x in _scores(6, hidden)]
+    cases.append(float32_case(Case(x=_generator(16, hidden).standard_normal((3, 5)))))
     hint = ("Subtract each row's maximum before np.exp (x.max(axis=1, keepdims=True)) "
             "so that exp never overflows to inf, and divide each row by its own sum "
             "(axis=1, keepdims=True), not by the sum of the whole batch.")
@@ -404,6 +413,9 @@ def _gradient_check(name, student, hidden):
         one_hot = k % 2 == 1
         cases.append(Case(x=x, t=_labels(rng, x, one_hot, np.int64 if k == 3 else np.float64),
                           note="one-hot labels" if one_hot else "index labels"))
+    x = rng.standard_normal((4, 3))
+    cases.append(float32_case(Case(x=x, t=_labels(rng, x, one_hot=hidden),
+                                   note="one-hot labels" if hidden else "index labels")))
     hint = ("The gradient of the mean loss is (softmax(x) - T) / N, T being the one-hot "
             "matrix of the labels: np.eye(K)[t] for index labels, t itself when it is "
             "already one-hot (t.ndim == 2). Remember the division by the batch size N.")

@@ -7,6 +7,10 @@ prints "not attempted yet" (the skeleton still raises
 ``NotImplementedError``), or raises :class:`~tinynet.exercises.ExerciseFailed`
 with a hint. The references are the package's code: :mod:`tinynet.im2col`,
 :mod:`tinynet.naive`, :mod:`tinynet.layers` and :mod:`tinynet.model`.
+
+The last convolution and pooling case is float32: the answer must keep the
+input's dtype. When a case with ``stride != 1`` or ``pad != 0`` fails and
+every case without that setting passes, the message names the setting.
 """
 
 import numpy as np
@@ -20,7 +24,7 @@ from ..naive import (
     maxpool_backward_naive,
     maxpool_forward_naive,
 )
-from . import Case, ExerciseFailed, check_function
+from . import Case, ExerciseFailed, check_function, float32_case
 
 __all__ = [
     "check_conv_output_size",
@@ -43,18 +47,31 @@ def _rng(hidden=False):
     return np.random.default_rng(_SEED + 1000 * hidden)
 
 
+# The settings that switch a feature on, with their neutral value: an answer
+# right on every case with stride=1 but wrong with stride=2 is told so.
+_CONV_SETTINGS = {"stride": 1, "pad": 0}
+_POOL_SETTINGS = {"pad": 0}
+
+
+def _float32_last(cases):
+    """The cases, the last one's float arrays turned float32 (its note says so)."""
+    return cases[:-1] + [float32_case(cases[-1])]
+
+
 # ---------------------------------------------------------------------------
 # Notebook 04: convolution
 # ---------------------------------------------------------------------------
 
 # (H, W, KH, KW, stride, pad): square and non-square, stride 1 to 3, pad 0 to 2,
 # and sizes where the division leaves a remainder (the result is floored).
+# The last one of each table is run in float32.
 _CONV_SHAPES = [
     (4, 4, 2, 2, 1, 0),
     (5, 5, 3, 3, 1, 1),
     (7, 6, 3, 2, 2, 1),
     (6, 7, 2, 3, 3, 0),
     (5, 4, 1, 1, 2, 2),
+    (6, 5, 3, 3, 2, 1),
 ]
 _CONV_HIDDEN_SHAPES = [
     (6, 6, 3, 3, 1, 1),
@@ -63,6 +80,7 @@ _CONV_HIDDEN_SHAPES = [
     (7, 7, 4, 4, 3, 1),
     (3, 3, 3, 3, 1, 0),
     (9, 6, 2, 2, 2, 1),
+    (5, 7, 2, 2, 1, 1),
 ]
 
 
@@ -107,6 +125,7 @@ def check_conv_output_size(student, *, hidden=False):
              for size, kernel, stride, pad in table]
     return check_function(
         "conv_output_size", student, conv_output_size, cases, hidden=hidden,
+        settings=_CONV_SETTINGS,
         hint="count the window positions that fit: (size + 2*pad - kernel) // stride + 1. "
              "Use integer division //, so that a window never hangs over the edge.",
     )
@@ -120,7 +139,8 @@ def check_conv_forward(student, *, hidden=False):
         x, weights, b = _conv_inputs(rng, N, C, F, H, W, KH, KW)
         cases.append(Case(x=x, W=weights, b=b, stride=stride, pad=pad))
     return check_function(
-        "conv_forward", student, conv_forward_naive, cases, hidden=hidden,
+        "conv_forward", student, conv_forward_naive, _float32_last(cases), hidden=hidden,
+        settings=_CONV_SETTINGS,
         hint="out[n, f, oh, ow] = b[f] + sum over c, i, j of W[f, c, i, j] * "
              "x_padded[n, c, oh*stride + i, ow*stride + j], where x_padded has pad "
              "zeros on each side of H and W; OH = (H + 2*pad - KH) // stride + 1. "
@@ -138,7 +158,8 @@ def check_conv_backward(student, *, hidden=False):
         dout = rng.standard_normal((N, F, OH, OW))
         cases.append(Case(dout=dout, x=x, W=weights, stride=stride, pad=pad))
     return check_function(
-        "conv_backward", student, conv_backward_naive, cases, hidden=hidden,
+        "conv_backward", student, conv_backward_naive, _float32_last(cases), hidden=hidden,
+        settings=_CONV_SETTINGS,
         results=("dx", "dW", "db"),
         hint="return (dx, dW, db) in that order. Each output pixel (n, f, oh, ow) "
              "used one window of x_padded and filter f: add dout[n, f, oh, ow] * window "
@@ -159,7 +180,8 @@ def check_im2col(student, *, hidden=False):
         cases.append(Case(x=rng.standard_normal((N, C, H, W)), KH=KH, KW=KW, stride=stride,
                           pad=pad))
     return check_function(
-        "im2col", student, im2col, cases, hidden=hidden,
+        "im2col", student, im2col, _float32_last(cases), hidden=hidden,
+        settings=_CONV_SETTINGS,
         hint="each window of x_padded, read in the order (c, i, j), becomes one line of "
              "col, the windows numbered (n*OH + oh)*OW + ow; window.reshape(-1) gives a "
              "window in exactly that order. Compare your shape with tinynet.im2col.im2col "
@@ -226,7 +248,8 @@ def check_pool_forward(student, *, hidden=False):
     """Check ``student(x, pool_h, pool_w, stride, pad)`` -> ``out`` of shape (N, C, OH, OW)."""
     return check_function(
         "pool_forward", student, maxpool_forward_naive,
-        _pool_cases(with_dout=False, hidden=hidden), hidden=hidden,
+        _float32_last(_pool_cases(with_dout=False, hidden=hidden)), hidden=hidden,
+        settings=_POOL_SETTINGS,
         hint="out[n, c, oh, ow] is the maximum of the window x_padded[n, c, "
              "oh*stride : oh*stride + pool_h, ow*stride : ow*stride + pool_w]; "
              "OH = (H + 2*pad - pool_h) // stride + 1. Pad with -np.inf, not 0: "
@@ -238,7 +261,8 @@ def check_pool_backward(student, *, hidden=False):
     """Check ``student(dout, x, pool_h, pool_w, stride, pad)`` -> ``dx`` of shape (N, C, H, W)."""
     return check_function(
         "pool_backward", student, maxpool_backward_naive,
-        _pool_cases(with_dout=True, hidden=hidden), hidden=hidden,
+        _float32_last(_pool_cases(with_dout=True, hidden=hidden)), hidden=hidden,
+        settings=_POOL_SETTINGS,
         hint="each dout[n, c, oh, ow] goes to the one cell that won its window: "
              "the first maximum in row-major order (np.argmax of the flattened "
              "window gives it), and to no other cell. Use += because overlapping "
@@ -247,22 +271,22 @@ def check_pool_backward(student, *, hidden=False):
     )
 
 
-def _avg_pool_conv(pool_h, pool_w, stride):
+def _avg_pool_conv(pool_h, pool_w, stride, dtype):
     # Average pooling is a convolution of each channel on its own with a
     # constant filter 1 / (pool_h * pool_w): reuse the package's Convolution.
-    weights = np.full((1, 1, pool_h, pool_w), 1.0 / (pool_h * pool_w))
-    return Convolution(weights, np.zeros(1), stride=stride, pad=0)
+    weights = np.full((1, 1, pool_h, pool_w), 1.0 / (pool_h * pool_w), dtype=dtype)
+    return Convolution(weights, np.zeros(1, dtype=dtype), stride=stride, pad=0)
 
 
 def _avg_pool_forward_reference(x, pool_h, pool_w, stride):
     N, C, H, W = x.shape
-    out = _avg_pool_conv(pool_h, pool_w, stride).forward(x.reshape(N * C, 1, H, W))
+    out = _avg_pool_conv(pool_h, pool_w, stride, x.dtype).forward(x.reshape(N * C, 1, H, W))
     return out.reshape(N, C, *out.shape[2:])
 
 
 def _avg_pool_backward_reference(dout, x, pool_h, pool_w, stride):
     N, C, H, W = x.shape
-    conv = _avg_pool_conv(pool_h, pool_w, stride)
+    conv = _avg_pool_conv(pool_h, pool_w, stride, x.dtype)
     conv.forward(x.reshape(N * C, 1, H, W))
     dx = conv.backward(dout.reshape(N * C, 1, *dout.shape[2:]))
     return dx.reshape(x.shape)
@@ -272,7 +296,8 @@ def check_avg_pool_forward(student, *, hidden=False):
     """Check ``student(x, pool_h, pool_w, stride)`` -> ``out``: the mean of each window."""
     return check_function(
         "avg_pool_forward", student, _avg_pool_forward_reference,
-        _pool_cases(with_dout=False, with_pad=False, hidden=hidden), hidden=hidden,
+        _float32_last(_pool_cases(with_dout=False, with_pad=False, hidden=hidden)),
+        hidden=hidden,
         hint="out[n, c, oh, ow] is the mean of the window x[n, c, oh*stride : "
              "oh*stride + pool_h, ow*stride : ow*stride + pool_w]; "
              "OH = (H - pool_h) // stride + 1.",
@@ -283,7 +308,8 @@ def check_avg_pool_backward(student, *, hidden=False):
     """Check ``student(dout, x, pool_h, pool_w, stride)`` -> ``dx`` of shape (N, C, H, W)."""
     return check_function(
         "avg_pool_backward", student, _avg_pool_backward_reference,
-        _pool_cases(with_dout=True, with_pad=False, hidden=hidden), hidden=hidden,
+        _float32_last(_pool_cases(with_dout=True, with_pad=False, hidden=hidden)),
+        hidden=hidden,
         hint="every cell of a window contributed 1/(pool_h*pool_w) of its mean, so "
              "each cell of the window gets dout[n, c, oh, ow] / (pool_h*pool_w); "
              "add (+=) where windows overlap; cells in no window get 0.",
@@ -326,7 +352,7 @@ def _run_network(net_class, W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t
 
 
 def check_tinynet_backward(student_class, *, hidden=False):
-    """Check a TinyNet class: ``forward(x, t)`` -> ``(scores, loss)``, ``backward()`` -> six gradients.
+    """Check a TinyNet class: ``forward(x, t)`` -> ``(scores, loss)``, ``backward()`` -> gradients.
 
     Parameters
     ----------
@@ -342,8 +368,9 @@ def check_tinynet_backward(student_class, *, hidden=False):
 
     if not isinstance(student_class, type):
         raise ExerciseFailed(
-            f"tinynet_backward: pass your class itself (for example MyTinyNet), "
-            f"not {type(student_class).__name__} {student_class!r}."
+            f"tinynet_backward: pass your class itself, as in "
+            f"check_tinynet_backward(MyTinyNet), not {type(student_class).__name__} "
+            f"{student_class!r}."
         )
     return check_function(
         "tinynet_backward", student_class, TinyNet, _tinynet_cases(hidden), hidden=hidden,
@@ -362,7 +389,7 @@ def _fc_in_features_reference(input_shape, conv2_filters):
 
 
 def check_fc_in_features(student, *, hidden=False):
-    """Check ``student(input_shape, conv2_filters)`` -> the number of inputs of TinyNet's fc layer."""
+    """Check ``student(input_shape, conv2_filters)`` -> the number of inputs of TinyNet's fc."""
     table = [((1, 8, 8), 16), ((1, 28, 28), 32), ((1, 7, 7), 16), ((3, 9, 6), 5),
              ((1, 4, 4), 8), ((2, 11, 13), 3)]
     if hidden:
@@ -384,7 +411,10 @@ def _count_parameters_reference(input_shape, conv1_filters, conv2_filters, num_c
 
 
 def check_count_parameters(student, *, hidden=False):
-    """Check ``student(input_shape, conv1_filters, conv2_filters, num_classes)`` -> total parameter count."""
+    """Check ``student(input_shape, conv1_filters, conv2_filters, num_classes)`` -> parameters.
+
+    The answer is the total number of weights and biases of TinyNet.
+    """
     table = [((1, 8, 8), 8, 16, 10), ((1, 28, 28), 16, 32, 10), ((3, 7, 7), 4, 5, 3),
              ((2, 9, 6), 1, 1, 2)]
     if hidden:

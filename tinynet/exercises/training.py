@@ -24,8 +24,8 @@ notebook                           checkers
 
 import numpy as np
 
-from ..model import PARAM_NAMES, init_params, train_one_iter
-from ..optim import SGD
+from ..model import PARAM_NAMES, TinyNet, init_params, train_one_iter
+from ..optim import SGD, is_bias
 from ..polynomial import fit_polynomial, polynomial_features, predict_polynomial
 from ..training import minibatches
 from . import Case, check_function
@@ -47,12 +47,112 @@ def _generator(seed, hidden=False):
     return np.random.default_rng(seed + 1000 * hidden)
 
 
-def _params(rng, input_shape=(1, 8, 8), conv1_filters=3, conv2_filters=4, num_classes=5):
+def _params(rng, input_shape=(1, 8, 8), conv1_filters=3, conv2_filters=4, num_classes=5,
+            dtype=np.float64):
     """Small TinyNet parameters with non-zero biases (zeros would hide mistakes)."""
     params = init_params(input_shape, conv1_filters, conv2_filters, num_classes, rng=rng)
     for name in ("b_conv1", "b_conv2", "b_fc"):
         params[name] = 0.1 * rng.standard_normal(params[name].shape)
-    return params
+    return {name: p.astype(dtype) for name, p in params.items()}
+
+
+# ---------------------------------------------------------------------------
+# the usual wrong SGD steps, named
+# ---------------------------------------------------------------------------
+
+def _sgd_mistakes(params, grads, learning_rate, weight_decay, biases_decayed):
+    """``(wrong new params, message)`` for the usual wrong SGD steps with weight decay.
+
+    ``params`` and ``grads`` are dicts by name; ``biases_decayed`` says whether
+    the right step decays the biases (the course's exercise) or not (the book's).
+    The runner names the first wrong step that matches the student's answer and
+    differs from the right one on the case at hand.
+    """
+    lr, wd = learning_rate, weight_decay
+
+    def decay(name):  # the decay factor the right step uses for this parameter
+        return wd if biases_decayed or not is_bias(name) else 0.0
+
+    def stepped(rule, decays=decay):
+        return {k: rule(p, grads[k], decays(k)) for k, p in params.items()}
+
+    formula = ("p - learning_rate * (grad + weight_decay * p)" if biases_decayed else
+               "p - learning_rate * (grad + weight_decay * p) for the weights and "
+               "p - learning_rate * grad for the biases")
+    unchanged = ("your step returns the parameters unchanged: every new value equals the "
+                 "one passed in.")
+    if wd == 0:
+        unchanged += (" On this case (weight_decay=0) that is also what a step without the "
+                      "gradient gives, since learning_rate * weight_decay * p is 0.")
+    unchanged += (f" The step must use the gradient: {formula}. If you computed new arrays, "
+                  f"return those: `for p in params: p = p - ...` only rebinds the loop "
+                  f"variable.")
+    mistakes = [
+        (stepped(lambda p, g, d: p), unchanged),
+        (stepped(lambda p, g, d: p + lr * (g + d * p)),
+         "your step matches p + learning_rate * (grad + weight_decay * p): that climbs the "
+         "loss (gradient ascent). Subtract: p - learning_rate * (...)."),
+        (stepped(lambda p, g, d: p - lr * (g - d * p)),
+         "your step matches p - learning_rate * (grad - weight_decay * p): the decay term "
+         "has the wrong sign. Its gradient weight_decay * p is added to grad, so that the "
+         "step pulls every parameter toward 0."),
+        (stepped(lambda p, g, d: p - lr * g),
+         f"your step matches p - learning_rate * grad: the weight decay is missing. Add "
+         f"weight_decay * p to the gradient: {formula}."),
+        (stepped(lambda p, g, d: p - lr * d * p),
+         "your step matches p - learning_rate * weight_decay * p: the gradient is missing. "
+         f"The step is {formula}, grad being the gradient of the loss."),
+        (stepped(lambda p, g, d: p - lr * (2 * g + d * p)),
+         "your step matches p - learning_rate * (2 * grad + weight_decay * p): the gradient "
+         "is counted twice. Add it once (look for a gradient that already holds grad, or "
+         "a `+=` run twice)."),
+        (stepped(lambda p, g, d: p - lr * lr * (g + d * p)),
+         "your step matches p - learning_rate * learning_rate * (grad + weight_decay * p): "
+         "the learning rate is applied twice. Multiply by learning_rate once."),
+        (stepped(lambda p, g, d: p - lr * (lr * g + d * p)),
+         "your step matches p - learning_rate * (learning_rate * grad + weight_decay * p): "
+         "the gradient is multiplied by learning_rate twice. Multiply the whole sum "
+         "(grad + weight_decay * p) by learning_rate once."),
+        (stepped(lambda p, g, d: p - lr * (g + lr * d * p)),
+         "your step matches p - learning_rate * (grad + learning_rate * weight_decay * p): "
+         "the decay term is multiplied by learning_rate twice. Multiply the whole sum "
+         "(grad + weight_decay * p) by learning_rate once."),
+        (stepped(lambda p, g, d: p - (g + d * p)),
+         "your step matches p - (grad + weight_decay * p): the learning rate is missing. "
+         "Multiply the sum by learning_rate."),
+        (stepped(lambda p, g, d: p - lr * (g + d * p / 2)),
+         "your step matches p - learning_rate * (grad + weight_decay * p / 2): the decay "
+         "term is halved. The penalty (1/2) * weight_decay * p ** 2 has the gradient "
+         "weight_decay * p: the 2 of the square cancels the 1/2."),
+        (stepped(lambda p, g, d: p - lr * (g + 2 * d * p)),
+         "your step matches p - learning_rate * (grad + 2 * weight_decay * p): the decay "
+         "term is doubled. The penalty (1/2) * weight_decay * p ** 2 has the gradient "
+         "weight_decay * p: the 2 of the square cancels the 1/2."),
+        (stepped(lambda p, g, d: (p - lr * g) * (1 - lr * d)),
+         "your step decays the parameter after the gradient step, (p - learning_rate * grad) "
+         "* (1 - learning_rate * weight_decay): both terms must come from the old p, "
+         "p - learning_rate * (grad + weight_decay * p)."),
+    ]
+    if biases_decayed:
+        mistakes.append(
+            (stepped(lambda p, g, d: p - lr * (g + d * p),
+                     decays=lambda k: 0.0 if is_bias(k) else wd),
+             "your step decays the weights but not the biases (b_conv1, b_conv2, b_fc): in "
+             "this exercise every parameter is decayed, p - learning_rate * (grad + "
+             "weight_decay * p) for the biases too."))
+    else:
+        mistakes += [
+            (stepped(lambda p, g, d: p - lr * (g + wd * p), decays=lambda k: wd),
+             "your step decays the biases too: the book's weight decay leaves them alone. "
+             "A bias (a name starting with 'b') steps by p - learning_rate * grad; only the "
+             "weights (names starting with 'W') get + weight_decay * p."),
+            (stepped(lambda p, g, d: p - lr * (g + d * p),
+                     decays=lambda k: wd if is_bias(k) else 0.0),
+             "your step decays the biases and not the weights: the other way round. The "
+             "weights (names starting with 'W') get + weight_decay * p, the biases (names "
+             "starting with 'b') do not."),
+        ]
+    return mistakes
 
 
 # ---------------------------------------------------------------------------
@@ -61,11 +161,13 @@ def _params(rng, input_shape=(1, 8, 8), conv1_filters=3, conv2_filters=4, num_cl
 
 # (input_shape, F1, F2, K, N, one-hot labels, learning_rate, weight_decay):
 # the digits' 8x8, N = 1, one-hot labels, and odd 7x9 images with 3 channels.
+# The last case of each list is float32: the step must keep the parameters' dtype.
 _TRAIN_CASES = [
     ((1, 8, 8), 3, 4, 5, 4, False, 0.1, 0.0),
     ((1, 8, 8), 3, 4, 5, 6, True, 0.05, 0.01),
     ((1, 8, 8), 2, 3, 4, 1, False, 0.5, 0.1),
     ((3, 7, 9), 2, 3, 3, 3, False, 0.1, 0.05),
+    ((1, 8, 8), 3, 4, 5, 4, False, 0.1, 0.01),
 ]
 _TRAIN_HIDDEN_CASES = [
     ((1, 8, 8), 4, 6, 10, 8, False, 0.1, 0.001),
@@ -74,6 +176,7 @@ _TRAIN_HIDDEN_CASES = [
     ((1, 5, 11), 3, 3, 6, 2, False, 1.0, 0.01),
     ((3, 6, 6), 2, 2, 2, 7, False, 0.05, 0.0),
     ((1, 10, 7), 2, 5, 5, 3, True, 0.3, 0.02),
+    ((2, 6, 8), 3, 2, 4, 5, True, 0.2, 0.03),
 ]
 
 
@@ -94,21 +197,36 @@ def check_train_one_iter(student, *, hidden=False):
     """
     rng = _generator(0, hidden)
     cases = []
-    for shape, F1, F2, K, N, one_hot, learning_rate, weight_decay in (
-            _TRAIN_HIDDEN_CASES if hidden else _TRAIN_CASES):
-        params = _params(rng, shape, F1, F2, K)
-        x = rng.standard_normal((N, *shape))
+    table = _TRAIN_HIDDEN_CASES if hidden else _TRAIN_CASES
+    for k, (shape, F1, F2, K, N, one_hot, learning_rate, weight_decay) in enumerate(table):
+        dtype = np.float32 if k == len(table) - 1 else np.float64
+        params = _params(rng, shape, F1, F2, K, dtype)
+        x = rng.standard_normal((N, *shape)).astype(dtype)
         t = rng.integers(0, K, size=N)
-        cases.append(Case(**params, x=x, t=np.eye(K)[t] if one_hot else t,
+        notes = ["one-hot labels"] * one_hot + ["float32"] * (dtype == np.float32)
+        cases.append(Case(**params, x=x, t=np.eye(K, dtype=dtype)[t] if one_hot else t,
                           learning_rate=learning_rate, weight_decay=weight_decay,
-                          note="one-hot labels" if one_hot else ""))
+                          note=", ".join(notes)))
     hint = ("Build TinyNet(W_conv1, ..., b_fc), call forward(x, t) then backward() for "
             "the six gradients, and return p - learning_rate * (grad + weight_decay * p) "
             "for every parameter, biases included, in the order W_conv1, b_conv1, "
             "W_conv2, b_conv2, W_fc, b_fc, as new arrays (p = p - ..., not p -= ...).")
     return check_function("train_one_iter", student, train_one_iter, cases, hint,
                           rtol=1e-5, atol=1e-8, results=PARAM_NAMES, hints=_BIAS_HINTS,
-                          hidden=hidden)
+                          hidden=hidden, mistakes=_train_one_iter_mistakes,
+                          settings={"weight_decay": 0.0})
+
+
+def _train_one_iter_mistakes(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t,
+                             learning_rate, weight_decay):
+    """The usual wrong steps, from the gradients TinyNet computes on this case."""
+    params = dict(zip(PARAM_NAMES, (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)))
+    net = TinyNet(*params.values())
+    net.forward(x, t)
+    grads = dict(zip(PARAM_NAMES, net.backward()))
+    return [(tuple(new[name] for name in PARAM_NAMES), message)
+            for new, message in _sgd_mistakes(params, grads, learning_rate, weight_decay,
+                                              biases_decayed=True)]
 
 
 def check_minibatches(student, *, hidden=False):
@@ -141,17 +259,27 @@ def _sgd_weights_only(params, grads, learning_rate, weight_decay):
 
 
 def _sgd_cases(hidden):
+    """Cases with and without decay, non-zero biases; the last one float32."""
     rng = _generator(200, hidden)
-    rates = [(0.1, 0.0), (0.1, 0.05), (0.5, 1.0)]
+    rates = [(0.1, 0.0), (0.1, 0.05), (0.5, 1.0), (0.2, 0.1)]
     if hidden:
-        rates = [(0.01, 0.3), (1.0, 0.001), (0.2, 0.0), (0.05, 2.0)]
+        rates = [(0.01, 0.3), (1.0, 0.001), (0.2, 0.0), (0.05, 2.0), (0.3, 0.02)]
     cases = []
-    for learning_rate, weight_decay in rates:
-        params = _params(rng)
-        grads = {name: rng.standard_normal(p.shape) for name, p in params.items()}
+    for k, (learning_rate, weight_decay) in enumerate(rates):
+        dtype = np.float32 if k == len(rates) - 1 else np.float64
+        params = _params(rng, dtype=dtype)
+        grads = {name: rng.standard_normal(p.shape).astype(dtype) for name, p in params.items()}
         cases.append(Case(params=params, grads=grads, learning_rate=learning_rate,
-                          weight_decay=weight_decay))
+                          weight_decay=weight_decay, note="float32" if dtype is np.float32 else ""))
     return cases
+
+
+def _sgd_step_mistakes(params, grads, learning_rate, weight_decay):
+    return _sgd_mistakes(params, grads, learning_rate, weight_decay, biases_decayed=True)
+
+
+def _sgd_weights_only_mistakes(params, grads, learning_rate, weight_decay):
+    return _sgd_mistakes(params, grads, learning_rate, weight_decay, biases_decayed=False)
 
 
 def check_sgd_step(student, *, hidden=False):
@@ -164,7 +292,8 @@ def check_sgd_step(student, *, hidden=False):
             "learning_rate * (grads[name] + weight_decay * p). Build a new dict of new "
             "arrays; do not change params or grads in place.")
     return check_function("sgd_step", student, _sgd_step, _sgd_cases(hidden), hint,
-                          hints=_BIAS_HINTS, hidden=hidden)
+                          hints=_BIAS_HINTS, hidden=hidden, mistakes=_sgd_step_mistakes,
+                          settings={"weight_decay": 0.0})
 
 
 def check_sgd_step_weights_only(student, *, hidden=False):
@@ -177,7 +306,8 @@ def check_sgd_step_weights_only(student, *, hidden=False):
             "weight_decay * p). For a bias (name starting with 'b'): p - learning_rate "
             "* grad, no decay. Build a new dict; do not change params in place.")
     return check_function("sgd_step_weights_only", student, _sgd_weights_only,
-                          _sgd_cases(hidden), hint, hidden=hidden)
+                          _sgd_cases(hidden), hint, hidden=hidden,
+                          mistakes=_sgd_weights_only_mistakes, settings={"weight_decay": 0.0})
 
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from tinynet import TinyNet, fast
 from tinynet import experiments as E
 from tinynet.datasets import load_digits_split
 from tinynet.initialization import activation_histograms
+from tinynet.landscapes import distance_to_minimum, optimizer_path, random_starts
 from tinynet.network import build_mlp, train_network
 from tinynet.optim import SGD
 from tinynet.search import random_search
@@ -586,3 +587,39 @@ def test_the_lessons_of_notebook_13_hold_over_five_seeds():
     small, large, too_much = mean_std(0.2, 1e-6), mean_std(0.2, 1e-2), mean_std(0.2, 1e-1)
     assert abs(small[0] - large[0]) < min(small[1], large[1])
     assert too_much[0] < small[0] - 0.1
+
+
+# -- optimizers on the book's surface (notebook 09) --------------------------------------
+
+def test_path_study_measures_each_optimizer_from_each_start():
+    starts = random_starts(5, seed=1)
+    study = E.path_study(starts, {"sgd": 0.95, "adagrad": 1.5}, steps=30)
+    assert sorted(study) == ["adagrad", "sgd"] and study["adagrad"]["distance"].shape == (5,)
+    for i, start in enumerate(starts):
+        expected = distance_to_minimum(optimizer_path(SGD(0.95), tuple(start), 30))[-1]
+        assert study["sgd"]["distance"][i] == expected
+    # SGD at 0.95: y -> -0.9 y, so it travels 1.9 |y| (1 + 0.9 + ... + 0.9^29) across
+    np.testing.assert_allclose(study["sgd"]["across"], 1.9 * (1 - 0.9 ** 30) / 0.1, rtol=1e-12)
+    assert study["adagrad"]["across"].max() < 3  # at most one overshoot, no zigzag
+    diverged = E.path_study(starts[:2], {"sgd": 1.5}, steps=100)["sgd"]
+    assert diverged["distance"].tolist() == [np.inf, np.inf]
+
+
+def test_path_experiment_prints_one_rounded_line(capsys):
+    ax = Figure().subplots()
+    result = E.path_experiment("sgd", ax=ax)
+    out = capsys.readouterr().out
+    assert out == "sgd, learning rate 0.95: after 30 steps at (-0.350, 0.085), f = 0.0133\n"
+    assert result["final"] == pytest.approx((-0.3503, 0.0848), abs=1e-4)
+    assert ax.get_title() == "sgd, learning rate 0.95"
+    E.path_experiment("rmsprop", steps=30)
+    assert "-0.000" not in capsys.readouterr().out
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        E.path_experiment("lbfgs")
+
+
+def test_path_experiment_reports_a_diverged_run(capsys):
+    result = E.path_experiment("sgd", learning_rate=1.5, steps=100)  # |1 - 2 * 1.5| = 2 > 1
+    assert result["diverged"] and result["final_f"] == float("inf")
+    assert "sgd, learning rate 1.5: diverged after" in capsys.readouterr().out
+

@@ -1,21 +1,12 @@
-"""Tests for tinynet.landscapes: the book's f, optimizer paths on it, the contour plot."""
+"""Tests for tinynet.landscapes: the book's f and the optimizers' paths on it."""
 
-import matplotlib
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
 from tinynet.gradcheck import numerical_gradient
-from tinynet.landscapes import (LEARNING_RATES, across_travel, START, distance_to_minimum, f, grad_f,
-                                optimizer_path, path_experiment, path_study, plot_paths,
-                                random_starts)
+from tinynet.landscapes import (LEARNING_RATES, START, across_travel, distance_to_minimum, f,
+                                grad_f, optimizer_path, random_starts)
 from tinynet.optim import OPTIMIZERS, SGD, Adam, Momentum
-
-matplotlib.use("Agg")
-
-
-def new_ax():
-    return Figure().subplots()
 
 
 def test_f_and_its_gradient():
@@ -64,8 +55,6 @@ def test_path_with_another_gradient():
 def test_divergent_path_stops_early():
     path = optimizer_path(SGD(1.5), START, steps=100)  # |1 - 2 * 1.5| = 2 > 1
     assert len(path) < 101 and np.abs(path[-1]).max() > 1e6
-    result = path_experiment("sgd", learning_rate=1.5, steps=100)
-    assert result["diverged"] and result["final_f"] == float("inf")
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
@@ -75,50 +64,9 @@ def test_every_optimizer_gets_closer_with_the_table_rates(name):
     assert distance[-1] < 0.2 * start, name
 
 
-def test_path_study_and_random_starts():
-    starts = random_starts(5, seed=1)
-    assert starts.shape == (5, 2)
-    assert np.all((starts[:, 0] >= -9) & (starts[:, 0] <= -5))
-    assert np.all((np.abs(starts[:, 1]) >= 1) & (np.abs(starts[:, 1]) <= 3))
-    np.testing.assert_array_equal(starts, random_starts(5, seed=1))
-    study = path_study(starts, {"sgd": 0.95, "adagrad": 1.5}, steps=30)
-    assert sorted(study) == ["adagrad", "sgd"] and study["adagrad"]["distance"].shape == (5,)
-    for i, start in enumerate(starts):
-        expected = distance_to_minimum(optimizer_path(SGD(0.95), tuple(start), 30))[-1]
-        assert study["sgd"]["distance"][i] == expected
-    # SGD at 0.95: y -> -0.9 y, so it travels 1.9 |y| (1 + 0.9 + ... + 0.9^29) across
-    np.testing.assert_allclose(study["sgd"]["across"], 1.9 * (1 - 0.9 ** 30) / 0.1, rtol=1e-12)
-    assert study["adagrad"]["across"].max() < 3  # at most one overshoot, no zigzag
-    diverged = path_study(starts[:2], {"sgd": 1.5}, steps=100)["sgd"]
-    assert diverged["distance"].tolist() == [np.inf, np.inf]
-
-
 def test_across_travel():
     assert across_travel(np.array([[0, 2.0], [0, -1.0], [0, 0.5], [3.0, 0.0]])) == (3 + 1.5 + 0.5) / 2
     assert across_travel(np.array([[0, -1.0], [5, -0.5], [9, 0.0]])) == 1.0  # straight down
-
-
-def test_path_experiment_prints_one_rounded_line(capsys):
-    ax = new_ax()
-    result = path_experiment("sgd", ax=ax)
-    out = capsys.readouterr().out
-    assert out == "sgd, learning rate 0.95: after 30 steps at (-0.350, 0.085), f = 0.0133\n"
-    assert result["final"] == pytest.approx((-0.3503, 0.0848), abs=1e-4)
-    assert ax.get_title() == "sgd, learning rate 0.95"
-    path_experiment("rmsprop", steps=30)
-    assert "-0.000" not in capsys.readouterr().out
-
-
-def test_plot_paths_draws_contours_and_one_line_per_path():
-    ax = new_ax()
-    paths = {"sgd": optimizer_path("sgd"), "adam": optimizer_path("adam")}
-    assert plot_paths(paths, ax=ax, title="two") is ax
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert "sgd" in labels and "adam" in labels
-    np.testing.assert_array_equal(ax.get_lines()[labels.index("sgd")].get_xdata(), paths["sgd"][:, 0])
-    assert len(ax.collections) >= 1  # the contour set
-    assert ax.get_xlim() == (-10, 10) and ax.get_title() == "two"
-    assert ax.get_legend() is not None
 
 
 def test_bad_arguments():
@@ -132,7 +80,15 @@ def test_bad_arguments():
         optimizer_path("sgd", start=("a", 2.0))
     with pytest.raises(ValueError, match="steps must be an integer >= 0"):
         optimizer_path("sgd", steps=-1)
-    with pytest.raises(ValueError, match="optimizer must be one of"):
-        path_experiment("lbfgs")
     with pytest.raises(ValueError, match="n must be an integer >= 1"):
         random_starts(0)
+
+
+def test_random_starts_lie_in_the_box_and_are_seeded():
+    starts = random_starts(5, seed=1)
+    assert starts.shape == (5, 2)
+    assert np.all((starts[:, 0] >= -9) & (starts[:, 0] <= -5))
+    assert np.all((np.abs(starts[:, 1]) >= 1) & (np.abs(starts[:, 1]) <= 3))
+    np.testing.assert_array_equal(starts, random_starts(5, seed=1))
+    assert not np.array_equal(starts, random_starts(5, seed=2))
+

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from tinynet import plotting
 from tinynet.experiments import activation_study, bumpy, train_digits
 from tinynet.initialization import activation_histograms
+from tinynet.landscapes import optimizer_path
 from tinynet.search import random_search
 from tinynet.training import History
 
@@ -245,3 +246,15 @@ def test_plot_seed_spread_shows_mean_and_std():
     assert ax.get_legend_handles_labels()[1] == ["mean ± std over 2 seeds"]
     with pytest.raises(ValueError, match=r"scores must have shape \(n_values, n_seeds\) = \(3"):
         plotting.plot_seed_spread(values, scores[:2], ax=ax)
+
+
+def test_plot_paths_draws_contours_and_one_line_per_path():
+    ax = Figure().subplots()
+    paths = {"sgd": optimizer_path("sgd"), "adam": optimizer_path("adam")}
+    assert plotting.plot_paths(paths, ax=ax, title="two") is ax
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "sgd" in labels and "adam" in labels
+    np.testing.assert_array_equal(ax.get_lines()[labels.index("sgd")].get_xdata(), paths["sgd"][:, 0])
+    assert len(ax.collections) >= 1  # the contour set
+    assert ax.get_xlim() == (-10, 10) and ax.get_title() == "two"
+    assert ax.get_legend() is not None

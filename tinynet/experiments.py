@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from . import landscapes
 from ._checks import _describe, as_float_array, check_int, check_labels, check_number
 from .datasets import load_digits_split, make_quadratic_data, quadratic_curve
 from .initialization import (_check_activation, _check_weight_std, activation_histograms,
@@ -18,9 +19,9 @@ from .initialization import (_check_activation, _check_weight_std, activation_hi
 from .layers import BatchNormalization
 from .model import init_params
 from .network import build_mlp, train_network
-from .optim import SGD, make_optimizer
-from .plotting import (plot_descent_path, plot_history, plot_message, plot_polynomial_fit,
-                       plot_seed_band)
+from .optim import OPTIMIZERS, SGD, make_optimizer
+from .plotting import (plot_descent_path, plot_history, plot_message, plot_paths,
+                       plot_polynomial_fit, plot_seed_band)
 from .polynomial import fit_polynomial, mean_squared_error, predict_polynomial
 from .presets import round_significant
 from .search import ValidationScorer
@@ -1003,3 +1004,86 @@ def scores_over_seeds(train_and_score, settings, seeds):
     if not seeds:
         raise ValueError("seeds is empty: pass at least one, e.g. seeds=range(5).")
     return np.array([float(train_and_score(**settings, seed=s)) for s in seeds])
+
+
+# ---------------------------------------------------------------------------
+# Optimizers on the book's surface x**2 / 20 + y**2 (notebook 09)
+# ---------------------------------------------------------------------------
+
+def path_study(starts, learning_rates=None, steps=30):
+    """Each optimizer from each start: distance to the minimum and zigzag.
+
+    Parameters
+    ----------
+    starts : ndarray of shape (n, 2)
+    learning_rates : dict of str to float, default ``landscapes.LEARNING_RATES``
+        Optimizer name -> learning rate.
+    steps : int
+
+    Returns
+    -------
+    dict of str to dict
+        For each optimizer name: ``distance`` (ndarray of shape (n,), the
+        distance from (0, 0) after ``steps`` steps, ``inf`` where a run
+        diverged) and ``across`` (ndarray of shape (n,), the
+        :func:`tinynet.landscapes.across_travel` of each path).
+    """
+    learning_rates = (landscapes.LEARNING_RATES if learning_rates is None
+                      else learning_rates)
+    result = {}
+    for name, learning_rate in learning_rates.items():
+        distances, across = [], []
+        for start in np.asarray(starts, dtype=float):
+            path = landscapes.optimizer_path(make_optimizer(name, learning_rate), tuple(start),
+                                             steps)
+            diverged = len(path) < steps + 1 or not np.all(np.isfinite(path))
+            distances.append(float("inf") if diverged
+                             else float(landscapes.distance_to_minimum(path)[-1]))
+            across.append(landscapes.across_travel(path))
+        result[name] = {"distance": np.array(distances), "across": np.array(across)}
+    return result
+
+
+def path_experiment(optimizer="sgd", learning_rate=None, steps=30, start=landscapes.START,
+                    ax=None):
+    """One optimizer on the book's surface: its path drawn on ``ax``, a one-line verdict printed.
+
+    The surface is :func:`tinynet.landscapes.f`, the path
+    :func:`tinynet.landscapes.optimizer_path`.
+
+    The plain function behind the notebook's slider and menu.
+
+    Parameters
+    ----------
+    optimizer : str, a key of ``tinynet.optim.OPTIMIZERS``
+    learning_rate : float, optional
+        Default ``tinynet.landscapes.LEARNING_RATES[optimizer]``.
+    steps : int, default 30
+    start : pair of float
+    ax : Axes, optional
+
+    Returns
+    -------
+    dict
+        ``path``, ``final`` (x, y), ``final_f`` (``inf`` if diverged),
+        ``diverged``.
+    """
+    if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {optimizer!r}.")
+    name = optimizer.lower()
+    if learning_rate is None:
+        learning_rate = landscapes.LEARNING_RATES[name]
+    path = landscapes.optimizer_path(make_optimizer(name, learning_rate), start, steps)
+    diverged = len(path) < steps + 1 or not np.all(np.isfinite(path))
+    x, y = path[-1]
+    final_f = float("inf") if diverged else float(landscapes.f(x, y))
+    if diverged:
+        text = f"{name}, learning rate {learning_rate:g}: diverged after {len(path) - 1} steps"
+    else:
+        text = (f"{name}, learning rate {learning_rate:g}: after {steps} steps at "
+                f"({_fixed(x, 3)}, {_fixed(y, 3)}), f = {_fixed(final_f, 4)}")
+    print(text)
+    if ax is not None:
+        plot_paths({name: path}, ax=ax, title=f"{name}, learning rate {learning_rate:g}")
+    return {"path": path, "final": (float(x), float(y)), "final_f": final_f,
+            "diverged": diverged}

@@ -1,4 +1,4 @@
-"""The book's test function for optimizers, paths on it, and a contour plot.
+"""The book's test function for optimizers, and the paths optimizers take on it.
 
 *Deep Learning from Scratch* (section 6.1) compares optimizers on
 
@@ -8,6 +8,11 @@ an elongated bowl: 20 times steeper across (y) than along (x), with its
 minimum at (0, 0). The gradient is (x / 10, 2 y). At the book's start
 (-7, 2) it points almost straight across the valley, not towards the
 minimum, which is why plain SGD zigzags.
+
+The comparison of the optimizers from many starts and the panel of notebook 09
+are :func:`tinynet.experiments.path_study` and
+:func:`tinynet.experiments.path_experiment`; the contour plot is
+:func:`tinynet.plotting.plot_paths`.
 """
 
 import numpy as np
@@ -114,115 +119,3 @@ def across_travel(path):
     """
     y = np.asarray(path, dtype=float)[:, 1]
     return float(np.sum(np.abs(np.diff(y))) / abs(y[0]))
-
-
-def path_study(starts, learning_rates=None, steps=30):
-    """Each optimizer from each start: distance to the minimum and zigzag.
-
-    Parameters
-    ----------
-    starts : ndarray of shape (n, 2)
-    learning_rates : dict of str to float, default ``LEARNING_RATES``
-        Optimizer name -> learning rate.
-    steps : int
-
-    Returns
-    -------
-    dict of str to dict
-        For each optimizer name: ``distance`` (ndarray of shape (n,), the
-        distance from (0, 0) after ``steps`` steps, ``inf`` where a run
-        diverged) and ``across`` (ndarray of shape (n,), the
-        :func:`across_travel` of each path).
-    """
-    learning_rates = LEARNING_RATES if learning_rates is None else learning_rates
-    result = {}
-    for name, learning_rate in learning_rates.items():
-        distances, across = [], []
-        for start in np.asarray(starts, dtype=float):
-            path = optimizer_path(make_optimizer(name, learning_rate), tuple(start), steps)
-            diverged = len(path) < steps + 1 or not np.all(np.isfinite(path))
-            distances.append(float("inf") if diverged else float(distance_to_minimum(path)[-1]))
-            across.append(across_travel(path))
-        result[name] = {"distance": np.array(distances), "across": np.array(across)}
-    return result
-
-
-def plot_paths(paths, ax=None, title=None, xlim=(-10, 10), ylim=(-5, 5)):
-    """Contours of :func:`f` with one or more optimizer paths on top.
-
-    Parameters
-    ----------
-    paths : dict of str to ndarray of shape (k + 1, 2)
-        Label -> path (from :func:`optimizer_path`).
-    ax : Axes, optional
-    title : str, optional
-    xlim, ylim : pairs of float
-
-    Returns
-    -------
-    Axes
-    """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
-    X, Y = np.meshgrid(np.linspace(*xlim, 201), np.linspace(*ylim, 101))
-    # contour levels spaced like the book's figure: closer near the minimum
-    levels = np.array([0.05, 0.2, 0.5, 1, 2, 3.5, 5, 7.5, 10, 15, 20, 25])
-    ax.contour(X, Y, f(X, Y), levels=levels, colors="0.75", linewidths=0.8)
-    ax.plot([0], [0], "+", color="k", ms=10, mew=1.5)
-    for i, (label, path) in enumerate(paths.items()):
-        path = np.asarray(path, dtype=float)
-        ax.plot(path[:, 0], path[:, 1], "o-", color=f"C{i}", ms=3, lw=1, label=label)
-    ax.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y")
-    if title:
-        ax.set_title(title, fontsize="medium")
-    if len(paths) > 1:
-        ax.legend(fontsize="small", loc="upper right")
-    return ax
-
-
-def _rounded(value, digits):
-    """``value`` rounded for printing, never as ``-0.000``."""
-    return f"{round(value, digits) + 0.0:.{digits}f}"
-
-
-def path_experiment(optimizer="sgd", learning_rate=None, steps=30, start=START, ax=None):
-    """One optimizer on :func:`f`: its path drawn on ``ax`` and a one-line verdict printed.
-
-    The plain function behind the notebook's slider and menu.
-
-    Parameters
-    ----------
-    optimizer : str, a key of ``tinynet.optim.OPTIMIZERS``
-    learning_rate : float, optional
-        Default ``LEARNING_RATES[optimizer]``.
-    steps : int, default 30
-    start : pair of float
-    ax : Axes, optional
-
-    Returns
-    -------
-    dict
-        ``path``, ``final`` (x, y), ``final_f`` (``inf`` if diverged),
-        ``diverged``.
-    """
-    if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {optimizer!r}.")
-    name = optimizer.lower()
-    if learning_rate is None:
-        learning_rate = LEARNING_RATES[name]
-    path = optimizer_path(make_optimizer(name, learning_rate), start, steps)
-    diverged = len(path) < steps + 1 or not np.all(np.isfinite(path))
-    x, y = path[-1]
-    final_f = float("inf") if diverged else float(f(x, y))
-    if diverged:
-        text = f"{name}, learning rate {learning_rate:g}: diverged after {len(path) - 1} steps"
-    else:
-        text = (f"{name}, learning rate {learning_rate:g}: after {steps} steps at "
-                f"({_rounded(x, 3)}, {_rounded(y, 3)}), f = {_rounded(final_f, 4)}")
-    print(text)
-    if ax is not None:
-        plot_paths({name: path}, ax=ax, title=f"{name}, learning rate {learning_rate:g}")
-    return {"path": path, "final": (float(x), float(y)), "final_f": final_f,
-            "diverged": diverged}

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from . import landscapes
 from ._checks import _describe, as_float_array, check_int, check_number
 from .initialization import _check_activation, describe_weight_std
 from .polynomial import predict_polynomial
@@ -624,4 +625,36 @@ def plot_seed_spread(values, scores, ax=None, xlabel="learning rate", label=None
     if title:
         ax.set_title(title)
     ax.legend(fontsize="small")
+    return ax
+
+
+def plot_paths(paths, ax=None, title=None, xlim=(-10, 10), ylim=(-5, 5)):
+    """Contours of the book's :func:`tinynet.landscapes.f` with optimizer paths on top.
+
+    Parameters
+    ----------
+    paths : dict of str to ndarray of shape (k + 1, 2)
+        Label -> path (from :func:`tinynet.landscapes.optimizer_path`).
+    ax : Axes, optional
+    title : str, optional
+    xlim, ylim : pairs of float
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _one_axes(ax, width=5)
+    X, Y = np.meshgrid(np.linspace(*xlim, 201), np.linspace(*ylim, 101))
+    # contour levels spaced like the book's figure: closer near the minimum
+    levels = np.array([0.05, 0.2, 0.5, 1, 2, 3.5, 5, 7.5, 10, 15, 20, 25])
+    ax.contour(X, Y, landscapes.f(X, Y), levels=levels, colors="0.75", linewidths=0.8)
+    ax.plot([0], [0], "+", color="k", ms=10, mew=1.5)
+    for i, (label, path) in enumerate(paths.items()):
+        path = np.asarray(path, dtype=float)
+        ax.plot(path[:, 0], path[:, 1], "o-", color=f"C{i}", ms=3, lw=1, label=label)
+    ax.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    if len(paths) > 1:
+        ax.legend(fontsize="small", loc="upper right")
     return ax

@@ -359,14 +359,6 @@ def test_titles_show_rounded_settings():
     assert "0.0178" in figure_text(axes) and "0.017782" not in figure_text(axes)
 
 
-def test_plot_paired_seeds_draws_one_line_per_seed_and_the_mean():
-    ax = Figure().subplots()
-    values = [[0.8, 0.82, 0.81], [0.83, 0.84, 0.80]]
-    assert E.plot_paired_seeds(["a", "b"], values, ax=ax, title="t") is ax
-    assert len(ax.lines) >= 3
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
-
-
 # -- the weight-scale study of notebook 11 (batch normalisation) -------------------------
 
 @pytest.fixture(scope="module")
@@ -622,4 +614,3 @@ def test_path_experiment_reports_a_diverged_run(capsys):
     result = E.path_experiment("sgd", learning_rate=1.5, steps=100)  # |1 - 2 * 1.5| = 2 > 1
     assert result["diverged"] and result["final_f"] == float("inf")
     assert "sgd, learning rate 1.5: diverged after" in capsys.readouterr().out
-

@@ -258,3 +258,14 @@ def test_plot_paths_draws_contours_and_one_line_per_path():
     assert len(ax.collections) >= 1  # the contour set
     assert ax.get_xlim() == (-10, 10) and ax.get_title() == "two"
     assert ax.get_legend() is not None
+
+
+def test_plot_paired_seeds_draws_one_line_per_seed_and_the_mean():
+    ax = Figure().subplots()
+    values = [[0.8, 0.82, 0.81], [0.83, 0.84, 0.80]]
+    assert plotting.plot_paired_seeds(["a", "b"], values, ax=ax, title="t") is ax
+    assert len(ax.lines) >= 3
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    means = [line for line in ax.lines if line.get_color() == "k"]
+    np.testing.assert_allclose(means[0].get_ydata(), [0.81, 0.82333333])
+    assert ax.get_title() == "t"

@@ -595,40 +595,6 @@ def describe_polynomial(result):
             f"{len(coefficients)} coefficients, the largest |w_k| = {largest:.3g}")
 
 
-def plot_paired_seeds(labels, values, ax=None, ylabel="validation accuracy", title=None):
-    """One figure per seed and setting: grey lines join a seed's runs, black marks the mean.
-
-    Parameters
-    ----------
-    labels : sequence of str
-        One per setting (x axis).
-    values : array-like of shape (n_settings, n_seeds)
-    ax : Axes, optional
-    ylabel, title : str, optional
-
-    Returns
-    -------
-    Axes
-    """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 3.6), layout="constrained")
-    values = np.asarray(values, dtype=float)
-    positions = np.arange(len(labels))
-    for seed_values in values.T:
-        ax.plot(positions, seed_values, color="0.6", lw=0.8, marker="o", ms=3)
-    mean, std = values.mean(axis=1), values.std(axis=1)
-    ax.errorbar(positions, mean, yerr=std, color="k", lw=2, capsize=5, marker="s",
-                label="mean ± std over seeds")
-    ax.set_xticks(positions, labels)
-    ax.set(ylabel=ylabel, xlim=(-0.4, len(labels) - 0.6))
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best", fontsize="small")
-    return ax
-
-
 # ---------------------------------------------------------------------------
 # Batch normalisation across weight scales (notebook 11)
 # ---------------------------------------------------------------------------

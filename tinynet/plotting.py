@@ -658,3 +658,34 @@ def plot_paths(paths, ax=None, title=None, xlim=(-10, 10), ylim=(-5, 5)):
     if len(paths) > 1:
         ax.legend(fontsize="small", loc="upper right")
     return ax
+
+
+def plot_paired_seeds(labels, values, ax=None, ylabel="validation accuracy", title=None):
+    """One figure per seed and setting: grey lines join a seed's runs, black marks the mean.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One per setting (x axis).
+    values : array-like of shape (n_settings, n_seeds)
+    ax : Axes, optional
+    ylabel, title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _one_axes(ax, width=5, height=3.6)
+    values = np.asarray(values, dtype=float)
+    positions = np.arange(len(labels))
+    for seed_values in values.T:
+        ax.plot(positions, seed_values, color="0.6", lw=0.8, marker="o", ms=3)
+    mean, std = values.mean(axis=1), values.std(axis=1)
+    ax.errorbar(positions, mean, yerr=std, color="k", lw=2, capsize=5, marker="s",
+                label="mean ± std over seeds")
+    ax.set_xticks(positions, labels)
+    ax.set(ylabel=ylabel, xlim=(-0.4, len(labels) - 0.6))
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return ax

@@ -1,5 +1,7 @@
 """Tests for tinynet.exercises.convnet: right answers pass, wrong ones fail with a hint."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -378,3 +380,82 @@ def test_checkers_do_not_share_state_between_calls(capsys):
     for _ in range(2):
         assert check_conv_forward(conv_forward_naive)
         assert check_pool_backward(maxpool_backward_naive)
+
+
+# ---------------------------------------------------------------------------
+# A setting the answer ignores (stride, pad) is named
+# ---------------------------------------------------------------------------
+
+
+def _setting_line(checker, student, hidden=False):
+    with pytest.raises(ExerciseFailed) as caught:
+        checker(student, hidden=hidden)
+    return str(caught.value).splitlines()[1]
+
+
+def im2col_stride_one(x, KH, KW, stride=1, pad=0):
+    return im2col_loops(x, KH, KW, 1, pad)
+
+
+def im2col_unpadded(x, KH, KW, stride=1, pad=0):
+    return im2col_loops(x, KH, KW, stride, 0)
+
+
+def conv_forward_stride_one(x, W, b, stride=1, pad=0):
+    return conv_forward_loops(x, W, b, 1, pad)
+
+
+def conv_backward_unpadded(dout, x, W, stride=1, pad=0):
+    # pads x but never cuts the padding off dx: right only when pad = 0
+    return conv_backward_naive(dout, pad_images(x, pad), W, stride, 0)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("checker, student, setting, value", [
+    (check_im2col, im2col_stride_one, "stride", 1),
+    (check_im2col, im2col_unpadded, "pad", 0),
+    (check_conv_forward, conv_forward_stride_one, "stride", 1),
+    (check_conv_backward, conv_backward_unpadded, "pad", 0),
+    (check_conv_output_size, lambda size, kernel, stride, pad: (size - kernel) // stride + 1,
+     "pad", 0),
+    (check_conv_output_size, lambda size, kernel, stride, pad: size + 2 * pad - kernel + 1,
+     "stride", 1),
+], ids=["im2col stride", "im2col pad", "conv_forward stride", "conv_backward pad",
+        "output size pad", "output size stride"])
+def test_an_ignored_setting_is_named(checker, student, setting, value, hidden):
+    line = _setting_line(checker, student, hidden)
+    name = getattr(student, "__name__", "")
+    shown = name if name.isidentifier() else checker.__name__[len("check_"):]
+    assert re.fullmatch(rf"  your {shown} is right with {setting}={value} but not with "
+                        rf"{setting}=\d+: look at each place where {setting} should enter\.",
+                        line), line
+
+
+def test_the_setting_is_not_named_when_the_answer_is_wrong_without_it():
+    def no_bias_no_stride(x, W, b, stride=1, pad=0):
+        return conv_forward_loops(x, W, np.zeros_like(b), 1, pad)
+
+    with pytest.raises(ExerciseFailed) as caught:
+        check_conv_forward(no_bias_no_stride)
+    message = str(caught.value)
+    assert "FAIL on case 1 of 6" in message and "is right with" not in message
+
+
+def test_a_pooling_answer_with_zero_padding_is_told_about_pad():
+    def zero_padded(x, ph, pw, stride, pad):
+        return maxpool_forward_naive(pad_images(x, pad, value=0.0), ph, pw, stride, 0)
+
+    assert _setting_line(check_pool_forward, zero_padded) == (
+        "  your zero_padded is right with pad=0 but not with pad=1: look at each place where "
+        "pad should enter.")
+
+
+def test_float32_cases_keep_their_dtype_and_a_float64_answer_fails():
+    def float64_out(x, W, b, stride=1, pad=0):
+        return conv_forward_loops(x, W, b, stride, pad).astype(np.float64)
+
+    with pytest.raises(ExerciseFailed, match=r"(?s)^float64_out: FAIL on case 6 of 6 .*float32\)\n"
+                                             r"  your result is float64, but this case's inputs "
+                                             r"are float32.*np\.zeros_like\(x\) or "
+                                             r"dtype=x\.dtype"):
+        check_conv_forward(float64_out)

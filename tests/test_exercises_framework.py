@@ -680,3 +680,162 @@ def test_a_mistake_that_equals_the_right_result_on_a_case_is_not_named():
     assert _check_double(lambda x, scale: scale * x, cases)
     with pytest.raises(ExerciseFailed, match=r"FAIL on case 2 of 2 .*\n  you forgot the scale"):
         _check_double(lambda x, scale: x, cases)
+
+
+def test_a_mistake_may_leave_parts_free_with_none():
+    def pair(x, scale):
+        return scale * x, x.sum()
+
+    def mistakes(x, scale):
+        return [((x, None), "first part unscaled")]  # whatever the second part holds
+
+    cases = [framework.Case(x=np.arange(1.0, 4.0), scale=2.0)]
+    with pytest.raises(ExerciseFailed, match="first part unscaled"):
+        _quiet_check("pair", lambda x, scale: (x, 0.0), pair, cases, mistakes=mistakes)
+
+
+def _quiet_check(name, student, reference, cases, **options):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return framework.check_function(name, student, reference, cases, "the hint", **options)
+
+
+# -- the name in the verdict ------------------------------------------------------
+
+def my_relu(x):
+    return np.maximum(x, 0)
+
+
+class Doubler:
+    def __call__(self, x):
+        return 2 * x
+
+
+@pytest.mark.parametrize("student, shown", [
+    (my_relu, "my_relu"),
+    (lambda x: np.maximum(x, 0), "relu_forward"),      # a lambda: the exercise's name
+    (np.abs, "absolute"),                               # a numpy ufunc has a name
+], ids=["function", "lambda", "ufunc"])
+def test_the_verdict_uses_the_name_the_student_wrote(student, shown, capsys):
+    try:
+        basics.check_relu_forward(student)
+    except ExerciseFailed as failure:
+        assert str(failure).startswith(f"{shown}: FAIL on case 1 of ")
+    else:
+        assert capsys.readouterr().out.startswith(f"{shown}: PASS (")
+
+
+def test_an_object_without_a_name_gets_the_exercises_name():
+    with pytest.raises(ExerciseFailed, match=r"^relu_forward: FAIL on case 1 of 4"):
+        _quiet(basics.check_relu_forward, Doubler())
+
+
+def test_a_class_is_named_by_its_class_name(capsys):
+    class MyTinyNet(TinyNet):
+        pass
+
+    assert convnet.check_tinynet_backward(MyTinyNet)
+    assert capsys.readouterr().out == "MyTinyNet: PASS (3 cases)\n"
+
+
+# -- dtypes ---------------------------------------------------------------------------
+
+def _dtype_cases():
+    rng = np.random.default_rng(5)
+    return [framework.Case(x=rng.standard_normal(4)),
+            framework.float32_case(framework.Case(x=rng.standard_normal(3)))]
+
+
+@pytest.mark.parametrize("student, case, words", [
+    (lambda x: x.astype(np.float32) * 2, 1,
+     r"your result is float32, but this case computes in float64: float32 keeps only about "
+     r"7 significant digits"),
+    (lambda x: np.zeros(x.shape) + 2 * x, 2,
+     r"your result is float64, but this case's inputs are float32 and the result must stay "
+     r"float32"),
+    (lambda x: (2 * x).astype(np.float16), 1,  # its rounding shows beyond float32's: said too
+     r"your result is float16, but this case computes in float64: float16 keeps only about "
+     r"3 significant digits.*Its values differ too"),
+], ids=["float32 out of float64", "float64 out of float32", "float16"])
+def test_a_float_result_in_another_dtype_fails_even_with_the_right_values(student, case, words):
+    with pytest.raises(ExerciseFailed, match=rf"(?s)FAIL on case {case} of 2 .*\n  {words}") as c:
+        _quiet_check("double", student, lambda x: 2 * x, _dtype_cases())
+    assert "Hint:" not in str(c.value)
+    assert ("differ too" in str(c.value)) == ("float16" in words)
+
+
+def test_a_dtype_failure_says_when_the_values_differ_too():
+    with pytest.raises(ExerciseFailed, match=r"is float32, .*Its values differ too at index "
+                                             r"\(0,\): expected"):
+        _quiet_check("double", lambda x: (3 * x).astype(np.float32), lambda x: 2 * x,
+                     _dtype_cases())
+
+
+def test_right_float32_answers_pass_at_float32_rounding():
+    def summed_the_other_way(x):
+        return (x[::-1] * 2)[::-1] + np.float32(1e-7) * x  # off in the 7th digit only
+
+    assert _quiet_check("double", summed_the_other_way, lambda x: 2 * x, _dtype_cases()[1:])
+
+
+def test_a_numpy_scalar_in_another_dtype_fails_but_a_python_float_passes():
+    cases = [framework.Case(x=np.arange(3.0))]
+    with pytest.raises(ExerciseFailed, match=r"your result is float32, but this case computes "
+                                             r"in float64"):
+        _quiet_check("total", lambda x: np.float32(x.sum()), lambda x: float(x.sum()), cases)
+    assert _quiet_check("total", lambda x: float(x.sum()), lambda x: x.sum(), cases)
+    assert _quiet_check("total", lambda x: x.sum(), lambda x: float(x.sum()), cases)
+
+
+def test_integer_results_are_compared_as_before():
+    cases = [framework.Case(n=np.arange(4))]
+    assert _quiet_check("ints", lambda n: n.astype(np.int32) * 2, lambda n: 2 * n, cases)
+    with pytest.raises(ExerciseFailed, match="holds float64 numbers; expected integers"):
+        _quiet_check("ints", lambda n: n * 2.0, lambda n: 2 * n, cases)
+
+
+# -- settings ----------------------------------------------------------------------------
+
+def _shift(x, offset, scale):
+    return scale * x + offset
+
+
+def _setting_cases():
+    x = np.arange(1.0, 5.0)
+    return [framework.Case(x=x, offset=0.0, scale=1.0), framework.Case(x=x, offset=2.0, scale=1.0),
+            framework.Case(x=x, offset=0.0, scale=3.0), framework.Case(x=x, offset=2.0, scale=3.0)]
+
+
+@pytest.mark.parametrize("student, line", [
+    (lambda x, offset, scale: scale * x,
+     "  your shift is right with offset=0.0 but not with offset=2.0: look at each place where "
+     "offset should enter."),
+    (lambda x, offset, scale: x + offset,
+     "  your shift is right with scale=1.0 but not with scale=3.0: look at each place where "
+     "scale should enter."),
+    (lambda x, offset, scale: x,
+     None),  # wrong as soon as either is on: neither is named (case 4 is never reached)
+], ids=["offset ignored", "scale ignored", "both ignored"])
+def test_a_setting_is_named_when_the_answer_is_right_without_it(student, line):
+    with pytest.raises(ExerciseFailed) as caught:
+        _quiet_check("shift", student, _shift, _setting_cases(),
+                     settings={"offset": 0.0, "scale": 1.0})
+    lines = str(caught.value).splitlines()
+    if line is None:
+        assert "is right with" not in str(caught.value)
+    else:
+        assert lines[1] == line, lines
+
+
+def test_two_settings_are_named_together():
+    x = np.arange(1.0, 5.0)
+    cases = [framework.Case(x=x, offset=0.0, scale=1.0),
+             framework.Case(x=x, offset=2.0, scale=3.0)]
+
+    def student(x, offset, scale):
+        return x
+
+    with pytest.raises(ExerciseFailed, match=r"  your student is right with offset=0\.0 but not "
+                                             r"with offset=2\.0, and right with scale=1\.0 but "
+                                             r"not with scale=3\.0: look at each place where "
+                                             r"offset and scale should enter\."):
+        _quiet_check("shift", student, _shift, cases, settings={"offset": 0.0, "scale": 1.0})

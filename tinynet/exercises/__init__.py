@@ -656,6 +656,7 @@ def _compare_array(got, want, label, case, rtol, atol):
                            "shape")
         like = [name for name, value in case.items()
                 if isinstance(value, np.ndarray) and value.shape == want.shape]
+        like.sort(key=lambda name: f"(d{name})" not in label)  # dx is shaped like x
         raise _Mistake(f"{label} has shape {array.shape}; expected {want.shape}"
                        + (f", the shape of {like[0]}" if like else "") + ".", "shape")
     if want.dtype.kind in "iu" and array.dtype.kind not in "iu":

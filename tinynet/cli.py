@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, datasets
 from ._checks import probe_writable
 from .model import init_params
+from .plotting import new_figure, plot_history
 from .training import train
 
 DEFAULTS = {
@@ -107,8 +108,6 @@ _IMAGE_SHAPE = {"digits": ((1, 8, 8), 8, 1797), "mnist": ((1, 28, 28), 4, 70_000
 
 
 def _load(dataset, seed, data_dir):
-    from . import datasets
-
     if dataset == "digits":
         split = datasets.load_digits_split(seed=seed)
         return (split.x_train, split.t_train, split.x_val, split.t_val,
@@ -303,8 +302,6 @@ def run_train(args):
           f"validation accuracy {history.val_accuracy[-1]:.4f}")
     print(f"test accuracy {test_accuracy:.4f} (test loss {test_loss:.4f})")
     if output is not None:
-        from .plotting import new_figure, plot_history
-
         path, extension = output
         fig, axes = new_figure(ncols=2)
         plot_history(history, axes, title=f"TinyNet on {args.dataset}")

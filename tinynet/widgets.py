@@ -45,6 +45,7 @@ import ipywidgets as widgets
 import traitlets
 
 from . import experiments, presets
+from .optim import OPTIMIZERS
 from .plotting import new_figure
 
 __all__ = [
@@ -417,8 +418,6 @@ def _train_size_slider(value):
 
 
 def _optimizer_menu(value):
-    from .optim import OPTIMIZERS
-
     return widgets.Dropdown(options=list(OPTIMIZERS), value=value, description="optimizer",
                             style=_STYLE, layout=widgets.Layout(width="190px"))
 

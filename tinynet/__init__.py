@@ -5,24 +5,30 @@ The course exercise's API::
     from tinynet.layers import Convolution, Relu, FullyConnected, MaxPool, SoftmaxWithLoss
     from tinynet import TinyNet, init_params, train_one_iter
 
-Modules, one idea each:
+Modules, one idea each, from the bottom up (a module imports only modules
+listed before it; ``tests/test_layout.py`` checks the order):
 
 * the layers and the network: :mod:`~tinynet.layers` (forward and backward
   of each layer, batch normalisation and dropout among them),
   :mod:`~tinynet.im2col`, :mod:`~tinynet.naive` (loop versions),
   :mod:`~tinynet.model` (TinyNet, the exercise's network, and
   ``train_one_iter``, the exercise), :mod:`~tinynet.fast` (the same step,
-  fused for speed: advanced reading),
-  :mod:`~tinynet.network` (a network from any list of layers, MLPs);
+  fused for speed: advanced reading);
+* checking and data: :mod:`~tinynet.gradcheck`, :mod:`~tinynet.polynomial`,
+  :mod:`~tinynet.datasets`;
 * training: :mod:`~tinynet.optim` (SGD, Momentum, Nesterov, AdaGrad,
-  RMSProp, Adam), :mod:`~tinynet.training` (the training loop),
-  :mod:`~tinynet.initialization` (weight scales and activation histograms),
-  :mod:`~tinynet.search` (random hyperparameter search on validation data);
-* checking and data: :mod:`~tinynet.gradcheck`, :mod:`~tinynet.datasets`,
-  :mod:`~tinynet.polynomial`, :mod:`~tinynet.landscapes` (the optimizers'
-  test surface);
-* the lessons' glue: :mod:`~tinynet.plotting`, :mod:`~tinynet.experiments`,
-  :mod:`~tinynet.presets`, :mod:`~tinynet.widgets`, :mod:`~tinynet.exercises`.
+  RMSProp, Adam), :mod:`~tinynet.training` (the one training loop, and
+  ``train`` for TinyNet), :mod:`~tinynet.initialization` (weight scales and
+  activation histograms), :mod:`~tinynet.network` (a network from any list
+  of layers, MLPs, ``train_network``), :mod:`~tinynet.landscapes` (the
+  optimizers' test surface and their paths on it), :mod:`~tinynet.search`
+  (random hyperparameter search on validation data);
+* the lessons' glue: :mod:`~tinynet.presets` (the panels' scenarios),
+  :mod:`~tinynet.plotting` (every plotting helper),
+  :mod:`~tinynet.experiments` (the functions behind the sliders, and the
+  studies over seeds), :mod:`~tinynet.figures`, :mod:`~tinynet.widgets`,
+  :mod:`~tinynet.exercises` (the checkers of the exercise edition),
+  :mod:`~tinynet.cli`.
 """
 
 from .model import PARAM_NAMES, TinyNet, init_params, output_shapes, train_one_iter

@@ -1,9 +1,19 @@
-"""The experiments behind the notebooks' sliders, as plain functions.
+"""The experiments behind the notebooks' sliders and the studies over seeds, as plain functions.
 
 A slider only calls one of these with keyword arguments; each returns
 numbers (and draws on an ``ax`` when given one), so tests can call them for
 many values without a display, and a notebook can call them once to draw a
 static figure before the slider panel.
+
+The studies repeat an experiment over seeds (or starting points), so that a
+notebook's claims rest on means and spreads, not one run: :func:`seed_study`
+and :func:`seed_comparison` (any experiment), :func:`path_study` (notebook
+09), :func:`activation_study` and :func:`init_training_study` (notebook 10),
+:func:`weight_scale_study` (notebook 11), :func:`scores_over_seeds`
+(notebook 13). The pieces they build on live in the lower modules
+(:mod:`tinynet.network`, :mod:`tinynet.initialization`,
+:mod:`tinynet.landscapes`, :mod:`tinynet.search`), their figures in
+:mod:`tinynet.plotting`.
 """
 
 import functools

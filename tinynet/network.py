@@ -1,4 +1,4 @@
-"""A general network: a list of layers, a loss, and a training loop for it.
+"""A general network: a list of layers, a loss, and how to train it.
 
 TinyNet (:mod:`tinynet.model`) is the course exercise with a fixed layout.
 :class:`Network` takes any list of layers that follow the protocol of
@@ -9,6 +9,9 @@ and other activations plug in::
     net = build_mlp(64, [100, 100], 10, batchnorm=True, dropout=0.2)
     history = train_network(net, x_train, t_train, x_val, t_val,
                             optimizer=SGD(learning_rate=0.1), epochs=20)
+
+:func:`train_network` runs the training loop of :mod:`tinynet.training`,
+the one :func:`tinynet.train` runs for TinyNet.
 
 Parameters are named by position, as in *Deep Learning from Scratch*: the
 k-th layer with weights owns ``W_k`` and ``b_k``; a batch normalisation

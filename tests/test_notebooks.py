@@ -93,3 +93,21 @@ def test_exercise_cells_follow_nbgrader_format(path):
             assert "### BEGIN HIDDEN TESTS" in source and "### END HIDDEN TESTS" in source, (
                 f"{where}: hidden tests keep the visible cases from being hard-coded")
             assert "hidden=True" in source, where
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
+def test_every_graded_cell_checks_one_function(path):
+    """One graded cell per function: a blank exercise must not cost a finished one its points."""
+    import re
+
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        meta = _nbgrader(cell)
+        if not (meta and meta.get("grade")):
+            continue
+        source = "".join(cell["source"])
+        checkers = set(re.findall(r"\b(check_\w+)\(", source))
+        checked = set(re.findall(r"\bcheck_\w+\((\w+)", source))
+        assert len(checkers) == 1 and len(checked) == 1, (
+            f"{path.name}, cell {meta['grade_id']}: calls {sorted(checkers)} on "
+            f"{sorted(checked)}; give each function its own solution and graded cell")

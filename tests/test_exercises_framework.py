@@ -734,7 +734,7 @@ def test_a_class_is_named_by_its_class_name(capsys):
         pass
 
     assert convnet.check_tinynet_backward(MyTinyNet)
-    assert capsys.readouterr().out == "MyTinyNet: PASS (3 cases)\n"
+    assert capsys.readouterr().out == "MyTinyNet: PASS (4 cases)\n"
 
 
 # -- dtypes ---------------------------------------------------------------------------
@@ -839,3 +839,20 @@ def test_two_settings_are_named_together():
                                              r"not with scale=3\.0: look at each place where "
                                              r"offset and scale should enter\."):
         _quiet_check("shift", student, _shift, cases, settings={"offset": 0.0, "scale": 1.0})
+
+
+def test_a_float32_number_is_right_where_the_case_is_float32():
+    """The reference may give a Python float; from float32 inputs a float32 number is right."""
+    cases = [framework.float32_case(framework.Case(x=np.arange(3.0)))]
+    assert _quiet_check("total", lambda x: x.sum(), lambda x: float(x.sum()), cases)
+    assert _quiet_check("total", lambda x: float(x.sum()), lambda x: float(x.sum()), cases)
+
+
+def test_a_float32_loss_from_float32_inputs_passes_the_tinynet_check(capsys):
+    class Float32Loss(TinyNet):
+        def forward(self, x, t):
+            scores, loss = super().forward(x, t)
+            return scores, np.asarray(loss, dtype=scores.dtype)[()]  # np.float32 in float32
+
+    assert convnet.check_tinynet_backward(Float32Loss)
+    assert capsys.readouterr().out == "Float32Loss: PASS (4 cases)\n"

@@ -539,7 +539,7 @@ def _compare(got, want, label, names, case, rtol, atol):
     elif isinstance(want, (int, np.integer)) and not isinstance(want, bool):
         _compare_int(got, want, label)
     elif isinstance(want, (float, np.floating)):
-        _compare_number(got, want, label, rtol, atol)
+        _compare_number(got, want, label, case, rtol, atol)
     else:
         _compare_array(got, np.asarray(want), label, case, rtol, atol)
 
@@ -611,7 +611,7 @@ def _compare_int(got, want, label):
         raise _Mistake(f"{label} is {got}; expected {want}.")
 
 
-def _compare_number(got, want, label, rtol, atol):
+def _compare_number(got, want, label, case, rtol, atol):
     if isinstance(got, np.ndarray):
         if got.ndim != 0:
             raise _Mistake(f"{label} is an array of shape {got.shape}; expected a single "
@@ -625,6 +625,8 @@ def _compare_number(got, want, label, rtol, atol):
         problem = _type_problem(got) or f"is {_kind_of(got)}"
         raise _Mistake(f"{label} {problem}; expected a single number (a float).", "type")
     want_dtype = want.dtype if isinstance(want, np.floating) else np.dtype(np.float64)
+    if not isinstance(want, np.floating) and np.dtype(np.float32) in _float_dtypes(case):
+        want_dtype = got.dtype if isinstance(got, np.floating) else want_dtype  # either is fine
     if isinstance(got, np.floating) and got.dtype != want_dtype:  # a Python float is fine
         if np.isfinite(got) and not np.isclose(float(got), want, rtol=FLOAT32_RTOL,
                                                 atol=FLOAT32_ATOL):
@@ -639,6 +641,15 @@ def _compare_number(got, want, label, rtol, atol):
     if not np.isclose(got, want, rtol=rtol, atol=atol):
         raise _Mistake(f"{label} is {_number(got)}; expected {_number(want)} (difference "
                        f"{abs(got - want):.3g}; allowed rtol={rtol:g}, atol={atol:g}).")
+
+
+def _float_dtypes(value):
+    """The float dtypes of the arrays in a case (or in a dict, list or tuple of them)."""
+    if isinstance(value, np.ndarray):
+        return {value.dtype} if value.dtype.kind == "f" else set()
+    items = value.values() if isinstance(value, Mapping) else (
+        value if isinstance(value, (list, tuple)) else ())
+    return set().union(*(_float_dtypes(item) for item in items))
 
 
 _NONFINITE_CAUSES = ("NaN comes from 0/0, inf - inf or the log of a negative number; inf "

@@ -20,6 +20,13 @@ notebook                           checkers
                                    :func:`check_fit_polynomial`,
                                    :func:`check_predict_polynomial`
 =================================  ===========================================
+
+The three SGD steps (``train_one_iter``, ``sgd_step``, ``sgd_step_weights_only``)
+name the usual wrong updates when an answer matches one (:func:`_sgd_mistakes`:
+the decay's sign, a missing decay or gradient, biases decayed or not, the
+gradient or the learning rate counted twice, gradient ascent, parameters
+returned unchanged, ...), and say when an answer is right with
+``weight_decay=0`` only. Their last case is float32.
 """
 
 import numpy as np

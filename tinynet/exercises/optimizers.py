@@ -83,13 +83,13 @@ def _step_mistakes(params, step, learning_rate, first_step_note=""):
     """
     lr = learning_rate
     return [
-        (({k: p for k, p in params.items()}, None),
+        ((dict(params), None),
          "your new parameters are the old ones, unchanged" + first_step_note + ". Subtract "
          "the step from every parameter and return the new arrays (p = p - ..., collected "
          "in a new dict)."),
         (({k: p + lr * step[k] for k, p in params.items()}, None),
          "your parameters moved uphill: p + learning_rate * ... is gradient ascent. "
-         "Subtract the step: p - learning_rate * ...."),
+         "Subtract the step: p - learning_rate * (...)."),
         (({k: p - lr * lr * step[k] for k, p in params.items()}, None),
          "your step is learning_rate times too small: the learning rate is applied twice. "
          "Multiply by learning_rate once."),

@@ -70,6 +70,61 @@ def test_gradient_descent_draws_on_ax():
 
 # -- TinyNet on the digits ----------------------------------------------------
 
+def test_digits_split_arrays_are_read_only_and_say_so():
+    split = E.digits_split(0)
+    x_first = split.x_train[0].copy()
+    writes = [
+        (lambda: split.x_train.__setitem__(0, 0.0), "assignment destination is read-only"),
+        (lambda: split.x_train.__itruediv__(16), "output array is read-only"),
+        (lambda: split.t_train.__setitem__(slice(None), 0), "assignment destination is read-only"),
+        (lambda: np.random.default_rng(0).shuffle(split.x_val), "array is read-only"),
+        (lambda: split.x_test[:5].fill(1.0), "assignment destination is read-only"),
+    ]
+    for write, message in writes:
+        with pytest.raises(ValueError, match=message):
+            write()
+    with pytest.raises(ValueError, match="cannot set WRITEABLE flag to True"):
+        split.x_train.flags.writeable = True
+    # nothing reached the shared data; a copy is the student's own, writable
+    again = E.digits_split(0)
+    np.testing.assert_array_equal(again.x_train[0], x_first)
+    copy = again.x_train.copy()
+    copy[0] = 0.0
+    assert again.x_train[0].any()
+
+
+def test_digits_split_is_shared_but_each_caller_gets_its_own_views():
+    first, second = E.digits_split(0), E.digits_split(seed=0)
+    for a, b in zip(first, second):
+        assert a is not b and np.shares_memory(a, b)  # loaded once
+        assert not a.flags.writeable
+    first.x_train.shape = (len(first.x_train), 64)  # reshaping one's own view in place
+    assert second.x_train.shape == (1079, 1, 8, 8)
+    assert E.digits_split(0).x_train.shape == (1079, 1, 8, 8)
+    # the numbers are those of load_digits_split(seed=0)
+    fresh = load_digits_split(seed=0)
+    for a, b in zip(E.digits_split(0), fresh):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(E.digits_split(1).t_train, fresh.t_train)
+
+
+def test_training_on_the_read_only_split_leaves_it_unchanged():
+    split = E.digits_split(0)
+    before = [a.copy() for a in split]
+    quiet(E.training_experiment, epochs=1, train_size=64)
+    quiet(E.network_experiment, epochs=1, train_size=64, batchnorm=True, dropout=0.2)
+    E.digits_scorer(train_size=64, epochs=1)(0.1, 1e-4)
+    for a, b in zip(split, before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_training_experiment_good_rate_learns():
+    summary = E.training_experiment(learning_rate=0.1, epochs=5)
+    assert not summary["diverged"]
+    assert summary["val_accuracy"] > 0.8
+    assert summary["train_loss"] < 1.0
+
+
 def test_training_experiment_good_rate_learns():
     summary = E.training_experiment(learning_rate=0.1, epochs=5)
     assert not summary["diverged"]

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import landscapes
 from ._checks import _describe, as_float_array, check_int, check_labels, check_number
-from .datasets import load_digits_split, make_quadratic_data, quadratic_curve
+from .datasets import Split, load_digits_split, make_quadratic_data, quadratic_curve
 from .initialization import (_check_activation, _check_weight_std, activation_histograms,
                              describe_weight_std, saturated_fraction)
 from .layers import BatchNormalization
@@ -121,9 +121,35 @@ def gradient_descent_experiment(learning_rate=0.1, start=2.0, steps=30, ax=None)
 
 
 @functools.lru_cache(maxsize=4)
+def _shared_split(seed):
+    """The split of ``seed``, loaded once; its arrays are made read-only."""
+    split = load_digits_split(seed=seed)
+    for array in split:
+        array.flags.writeable = False
+    return split
+
+
 def digits_split(seed=0):
-    """The bundled digits split into train / validation / test (cached)."""
-    return load_digits_split(seed=seed)
+    """The bundled digits split into train / validation / test, loaded once, read-only.
+
+    Every call hands out the same numbers: the split is loaded once per seed
+    and shared, so that the panels, the scorer and a notebook all see the
+    same images. Its arrays are read-only (views of the shared ones, so that
+    nothing a caller does to its arrays reaches another caller). Writing into
+    one, e.g. ``split.x_train[0] = 0``, ``split.x_train /= 16`` or
+    ``rng.shuffle(split.x_train)``, raises numpy's ``ValueError: assignment
+    destination is read-only`` (or "output array is read-only", "array is
+    read-only"). To change the data, work on a copy:
+    ``x = split.x_train.copy()``, or load a private split with
+    :func:`tinynet.datasets.load_digits_split`.
+
+    Returns
+    -------
+    tinynet.datasets.Split
+        1,079 training, 359 validation and 359 test images (N, 1, 8, 8) in
+        [0, 1], float64, with their labels.
+    """
+    return Split(*(array.view() for array in _shared_split(seed)))
 
 
 def train_digits(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,

@@ -1,17 +1,29 @@
-"""The package's modules form layers: none imports a module above it, not even in a function.
+"""The package's layout: its modules form layers, and a built wheel holds every part.
 
-Guideline 15 of the house style: an import cycle says a piece sits in the wrong
-module. Every module of ``tinynet`` is parsed with ``ast`` (nothing is
+Guideline 15 of the house style: a lower module never imports a higher one,
+not even inside a function (an import cycle says a piece sits in the wrong
+module). Every module of ``tinynet`` is parsed with ``ast`` (nothing is
 imported), and every ``import`` statement in it, at the top or inside a
 function, is checked against :data:`LAYERS`.
+
+The wheel built from ``pyproject.toml`` must hold every subpackage and the
+bundled digits with their README, and setuptools must have nothing to warn
+about while building it.
 """
 
 import ast
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "tinynet"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "tinynet"
 
 LAYERS = [
     "_checks",         # argument checks and messages
@@ -199,3 +211,51 @@ def test_a_subpackage_is_one_layer_and_resolves_parent_imports():
     sources["group/part.py"] += "from .. import y\n"  # the package __init__, above the group
     (message,) = layering_violations(sources, ORDER)
     assert message.startswith("tinynet/group/part.py, line 4") and "tinynet.__init__" in message
+
+
+# -- what a built wheel holds ----------------------------------------------------------
+
+SETUPTOOLS_WARNING = re.compile(r"\w*Warning: .*|Package '[\w.]+' is absent")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """A wheel built from a copy of the project (the checkout is left alone), and pip's output."""
+    if importlib.util.find_spec("setuptools") is None:
+        pytest.skip("setuptools is not installed: pip install -e '.[test]'")
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(PACKAGE, source / "tinynet",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    out = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
+         "--no-cache-dir", "-w", str(out)],
+        capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout + build.stderr
+    (path,) = out.glob("tinynet-*.whl")
+    return path, build.stdout + build.stderr
+
+
+def test_the_wheel_holds_every_subpackage_the_digits_and_the_licence(wheel):
+    path, _ = wheel
+    names = set(zipfile.ZipFile(path).namelist())
+    assert {"tinynet/data/digits.npz", "tinynet/data/README.md"} <= names
+    for module in PACKAGE.rglob("*.py"):  # every module of every subpackage
+        if "__pycache__" not in module.parts:
+            assert module.relative_to(ROOT).as_posix() in names, module
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+    assert not [name for name in names if "__pycache__" in name or name.startswith("tests/")]
+    metadata = next(zipfile.ZipFile(path).read(name).decode() for name in names
+                    if name.endswith(".dist-info/METADATA"))
+    assert "License-Expression: MIT AND CC-BY-4.0" in metadata
+
+
+def test_setuptools_has_nothing_to_warn_about(wheel):
+    _, output = wheel
+    # (pip's own "WARNING: Location ... is ignored" lines come from a machine's pip
+    # configuration; the pattern is case-sensitive and leaves them out)
+    warnings = [line.strip() for line in output.splitlines() if SETUPTOOLS_WARNING.search(line)]
+    assert not warnings, "setuptools warned while building the wheel:\n" + "\n".join(warnings)
+

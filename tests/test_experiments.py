@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from tinynet import TinyNet, fast
+from tinynet import TinyNet, fast, init_params, train
 from tinynet import experiments as E
 from tinynet.datasets import load_digits_split
 from tinynet.initialization import activation_histograms
 from tinynet.landscapes import distance_to_minimum, optimizer_path, random_starts
 from tinynet.network import build_mlp, train_network
-from tinynet.optim import SGD
+from tinynet.optim import SGD, Adam
 from tinynet.search import random_search
 
 
@@ -417,14 +417,14 @@ def test_titles_show_rounded_settings():
 # -- the weight-scale study of notebook 11 (batch normalisation) -------------------------
 
 @pytest.fixture(scope="module")
-def small_study():
+def scale_study():
     return {bn: E.weight_scale_study([1.0, 0.1, 0.001], seeds=[0, 1], batchnorm=bn, epochs=6,
                                      hidden_sizes=(100, 100, 100))
             for bn in (False, True)}
 
 
-def test_weight_scale_study_shapes_and_lessons(small_study):
-    plain, normalised = small_study[False], small_study[True]
+def test_weight_scale_study_shapes_and_lessons(scale_study):
+    plain, normalised = scale_study[False], scale_study[True]
     assert plain["train_accuracy"].shape == (3, 2, 7)
     assert plain["diverged"].shape == (3, 2)
     assert list(plain["epoch"]) == list(range(7))
@@ -440,11 +440,47 @@ def test_weight_scale_study_shapes_and_lessons(small_study):
     assert all(0 < row["epochs_to_level"] <= 6 for row in rows)
 
 
-def test_weight_scale_study_is_reproducible(small_study):
+def test_weight_scale_study_is_reproducible(scale_study):
     again = E.weight_scale_study([0.1], seeds=[1], batchnorm=True, epochs=6,
                                  hidden_sizes=(100, 100, 100))
     np.testing.assert_array_equal(again["train_accuracy"][0, 0],
-                                  small_study[True]["train_accuracy"][1, 1])
+                                  scale_study[True]["train_accuracy"][1, 1])
+    np.testing.assert_array_equal(again["weight_travel"][0, 0],
+                                  scale_study[True]["weight_travel"][1, 1])
+
+
+def test_weight_scale_study_measures_how_far_each_weight_matrix_travels(scale_study):
+    plain, normalised = scale_study[False], scale_study[True]
+    assert normalised["weight_travel"].shape == (3, 2, 4)  # three hidden layers and the output
+    assert np.isnan(plain["weight_travel"][0]).all()       # std 1 diverged without batch norm
+    # one run redone by hand: ||W_end - W_start|| / ||W_start|| for each W_k
+    split = load_digits_split()
+    net = build_mlp(64, (100, 100, 100), 10, weight_std=1.0, batchnorm=True, seed=1)
+    start = {k: net.params[f"W_{k}"].copy() for k in range(1, 5)}
+    train_network(net, split.x_train, split.t_train, optimizer=SGD(0.1), epochs=6,
+                  batch_size=100, seed=1)
+    expected = [np.sqrt(np.sum((net.params[f"W_{k}"] - start[k]) ** 2) / np.sum(start[k] ** 2))
+                for k in range(1, 5)]
+    np.testing.assert_allclose(normalised["weight_travel"][0, 1], expected, rtol=1e-10)
+    # scale invariance: under batch norm the large hidden weights move far less, relatively
+    hidden = normalised["weight_travel"][:, :, :3]
+    assert np.all(hidden[0] < hidden[1] / 3), hidden
+
+
+def test_batch_norm_divides_the_hidden_gradients_by_the_weight_scale():
+    # the reason behind the travel: W -> c W leaves a batch-normalised layer's output alone
+    split = load_digits_split()
+    x, t = split.x_train[:50].reshape(50, -1), split.t_train[:50]
+    small = build_mlp(64, (30, 30), 10, weight_std=0.1, batchnorm=True, seed=3)
+    large = build_mlp(64, (30, 30), 10, weight_std=1.0, batchnorm=True, seed=3)
+    large.params["W_3"][...] = small.params["W_3"]  # the output layer (no batch norm) the same
+    np.testing.assert_allclose(large.params["W_1"], 10 * small.params["W_1"])
+    small_loss, large_loss = small.forward(x, t)[1], large.forward(x, t)[1]
+    assert large_loss == pytest.approx(small_loss, rel=1e-4)
+    small_grads, large_grads = small.backward(), large.backward()
+    for name in ("W_1", "W_2"):  # equal up to batch norm's eps
+        ratio = np.linalg.norm(small_grads[name]) / np.linalg.norm(large_grads[name])
+        assert ratio == pytest.approx(10, rel=1e-2), name
 
 
 def test_epochs_to_level():
@@ -669,3 +705,88 @@ def test_path_experiment_reports_a_diverged_run(capsys):
     result = E.path_experiment("sgd", learning_rate=1.5, steps=100)  # |1 - 2 * 1.5| = 2 > 1
     assert result["diverged"] and result["final_f"] == float("inf")
     assert "sgd, learning rate 1.5: diverged after" in capsys.readouterr().out
+
+
+# -- paired comparisons over seeds (notebook 12) ------------------------------------------
+
+def test_paired_difference_worked_out_by_hand():
+    changed, baseline = [0.86, 0.85, 0.87, 0.84], [0.84, 0.85, 0.85, 0.86]
+    d = E.paired_difference(changed, baseline)
+    # differences 0.02, 0, 0.02, -0.02: mean 0.005, sample sd sqrt(0.0003 / ... ) by hand
+    diffs = [0.02, 0.0, 0.02, -0.02]
+    mean = sum(diffs) / 4
+    sample_var = sum((x - mean) ** 2 for x in diffs) / 3
+    se = math.sqrt(sample_var / 4)
+    assert d["mean"] == pytest.approx(0.005)
+    assert d["se"] == pytest.approx(se)
+    assert d["std"] == pytest.approx(math.sqrt(sum((x - mean) ** 2 for x in diffs) / 4))
+    assert (d["low"], d["high"]) == pytest.approx((0.005 - 2 * se, 0.005 + 2 * se))
+    assert (d["up"], d["down"], d["n"]) == (2, 1, 4)  # a tie counts as neither
+    np.testing.assert_allclose(d["differences"], diffs, atol=1e-12)
+    wide = E.paired_difference(changed, baseline, n_se=3)
+    assert wide["high"] - wide["low"] == pytest.approx(6 * se)
+
+
+def test_paired_difference_argument_errors():
+    with pytest.raises(ValueError, match=r"one value per seed each, paired; got shapes \(3,\) "
+                                         r"and \(4,\)"):
+        E.paired_difference([0.1, 0.2, 0.3], [0.1, 0.2, 0.3, 0.4])
+    with pytest.raises(ValueError, match="at least 2 seeds; got 1"):
+        E.paired_difference([0.1], [0.2])
+    with pytest.raises(ValueError, match=r"changed must be a 1-D array \(n_seeds,\)"):
+        E.paired_difference([[0.1, 0.2]], [0.1, 0.2])
+    with pytest.raises(ValueError, match="n_se"):
+        E.paired_difference([0.1, 0.2], [0.1, 0.3], n_se=0)
+
+
+# -- what the spread of a layer's outputs is made of (notebook 10) ------------------------
+
+def test_activation_spread_splits_the_variance_exactly():
+    # two units: unit 0 always 0.3 (spread between units only), unit 1 alternates 0.4 / 0.6
+    a = np.array([[[0.3, 0.4], [0.3, 0.6], [0.3, 0.4], [0.3, 0.6]]])  # (1 layer, 4 inputs, 2)
+    spread = E.activation_spread(a)
+    assert spread["between_units"][0] == pytest.approx(0.1)        # unit means 0.3 and 0.5
+    assert spread["across_inputs"][0] == pytest.approx(np.sqrt((0 + 0.01) / 2))
+    assert spread["total"][0] == pytest.approx(np.std(a))
+    deep = E.activation_spread(activation_histograms("sigmoid", "xavier", n_samples=300, seed=1))
+    np.testing.assert_allclose(deep["total"] ** 2,
+                               deep["between_units"] ** 2 + deep["across_inputs"] ** 2)
+    # the lesson of notebook 10: with Xavier's scale the sigmoid keeps its spread between
+    # units (about 0.12) while the spread across inputs falls about fourfold per layer
+    assert np.all(deep["between_units"][1:] > 0.1)
+    ratios = deep["across_inputs"][1:] / deep["across_inputs"][:-1]
+    assert np.all((ratios > 0.2) & (ratios < 0.27)), ratios
+    with pytest.raises(ValueError, match=r"activations must be a 3-D array"):
+        E.activation_spread(np.zeros((4, 5)))
+
+
+# -- a learning-rate grid per optimizer (notebook 09) -------------------------------------
+
+def test_learning_rate_grid_equals_direct_runs_and_counts_divergence_as_chance():
+    split = load_digits_split()
+    small = type(split)(split.x_train[:160], split.t_train[:160], split.x_val[:80],
+                        split.t_val[:80], split.x_test[:1], split.t_test[:1])
+    grid = E.learning_rate_grid({"adam": [0.01, 1e3], "sgd": [0.1]}, seeds=[4, 5], epochs=2,
+                                data=small)
+    assert grid["seeds"] == [4, 5] and grid["epochs"] == 2
+    adam = grid["adam"]
+    assert adam["val_accuracy"].shape == adam["diverged"].shape == (2, 2)
+    params = init_params((1, 8, 8), 8, 16, num_classes=10, rng=5)
+    _, history = train(params, small.x_train, small.t_train, small.x_val, small.t_val, epochs=2,
+                       batch_size=32, seed=5, optimizer=Adam(0.01))
+    assert adam["val_accuracy"][0, 1] == history.val_accuracy[-1]
+    if adam["diverged"][1].any():   # Adam at 1000 may blow up: counted as chance
+        assert np.all(adam["val_accuracy"][1][adam["diverged"][1]] == 0.1)
+    assert adam["best"] == 0.01
+    np.testing.assert_array_equal(grid["sgd"]["rates"], [0.1])
+
+
+def test_learning_rate_grid_argument_errors():
+    with pytest.raises(TypeError, match="grids must be a non-empty dict"):
+        E.learning_rate_grid({})
+    with pytest.raises(ValueError, match=r"grids must name optimizers among .*got 'adamw'"):
+        E.learning_rate_grid({"adamw": [0.01]}, seeds=[0], epochs=1)
+    with pytest.raises(ValueError, match=r"grids\['sgd'\] must be > 0"):
+        E.learning_rate_grid({"sgd": [0.0]}, seeds=[0], epochs=1)
+    with pytest.raises(ValueError, match=r"grids\['sgd'\] must hold at least one"):
+        E.learning_rate_grid({"sgd": []}, seeds=[0], epochs=1)

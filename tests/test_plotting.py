@@ -269,3 +269,42 @@ def test_plot_paired_seeds_draws_one_line_per_seed_and_the_mean():
     means = [line for line in ax.lines if line.get_color() == "k"]
     np.testing.assert_allclose(means[0].get_ydata(), [0.81, 0.82333333])
     assert ax.get_title() == "t"
+
+
+def test_plot_paired_differences_dots_per_seed_mean_and_interval():
+    ax = Figure().subplots()
+    first, second = [0.01, 0.03, -0.01, 0.02], [0.0, -0.02, 0.01]
+    assert plotting.plot_paired_differences(["a - b", "c - b"], [first, second], ax=ax,
+                                            title="t") is ax
+    dots = [line for line in ax.lines if line.get_linestyle() == "None"
+            and line.get_color() == "0.55"]
+    assert [len(d.get_ydata()) for d in dots] == [4, 3]
+    np.testing.assert_allclose(dots[0].get_ydata(), first)
+    # the means, with a bar of 2 standard errors (ddof=1) either side, worked out by hand
+    means = [line for line in ax.lines if line.get_color() == "k" and line.get_marker() == "s"]
+    np.testing.assert_allclose([m.get_ydata()[0] for m in means], [0.0125, -0.0033333333])
+    se = np.std(first, ddof=1) / 2.0  # sqrt(4) seeds
+    bars = [c for c in ax.collections if len(c.get_segments()) == 1]
+    low, high = bars[0].get_segments()[0][:, 1]
+    assert (low, high) == pytest.approx((0.0125 - 2 * se, 0.0125 + 2 * se))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a - b", "c - b"]
+    assert ax.get_title() == "t"
+    with pytest.raises(ValueError, match="one entry per comparison; got 1 labels and 2 arrays"):
+        plotting.plot_paired_differences(["a"], [first, second], ax=Figure().subplots())
+    with pytest.raises(ValueError, match=r"differences\[1\] must hold at least 2 seeds; got 1"):
+        plotting.plot_paired_differences(["a", "b"], [first, [0.1]], ax=Figure().subplots())
+
+
+def test_plot_learning_rate_grid_mean_line_seed_dots_and_the_tuned_rate():
+    ax = Figure().subplots()
+    rates, scores = [0.01, 0.1, 1.0], [[0.5, 0.7], [0.9, 0.96], [0.1, 0.1]]
+    assert plotting.plot_learning_rate_grid(rates, scores, ax=ax, tuned=0.1, title="sgd") is ax
+    assert ax.get_xscale() == "log" and ax.get_title() == "sgd"
+    mean = ax.lines[0]
+    np.testing.assert_allclose(mean.get_ydata(), [0.6, 0.93, 0.1])
+    ring = [line for line in ax.lines if line.get_label() == "used: 0.1"]
+    assert len(ring) == 1 and ring[0].get_ydata()[0] == pytest.approx(0.93)
+    with pytest.raises(ValueError, match=r"one row per learning rate .* got 3 rates"):
+        plotting.plot_learning_rate_grid(rates, scores[:2], ax=Figure().subplots())
+    with pytest.raises(ValueError, match="rates must be > 0"):
+        plotting.plot_learning_rate_grid([0.0, 0.1, 1.0], scores, ax=Figure().subplots())

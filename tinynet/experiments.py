@@ -425,6 +425,59 @@ def seed_comparison(function, seeds, baseline, changed, figures=("val_accuracy",
     return result
 
 
+def paired_difference(changed, baseline, n_se=2.0):
+    """A paired comparison over seeds: the mean difference, an interval and a sign count.
+
+    ``changed[k]`` and ``baseline[k]`` are the same figure (a validation
+    accuracy, say) of two settings trained with the same seed ``k``: the
+    difference at each seed removes what the seed does to both.
+
+    Parameters
+    ----------
+    changed, baseline : array-like of shape (n_seeds,)
+        Finite numbers (leave out a seed whose run diverged).
+    n_se : float (> 0), default 2
+        The half-width of the interval in standard errors of the mean
+        difference: 2 gives about a 95% interval for 10 or more seeds.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``std`` (population standard deviation of the per-seed
+        differences), ``se`` (``std(ddof=1) / sqrt(n)``), ``low`` and
+        ``high`` (``mean -/+ n_se * se``), ``up`` and ``down`` (seeds where
+        the difference is above or below 0), ``n`` (seeds compared) and
+        ``differences`` (ndarray of shape (n,)).
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in shape or hold fewer than two seeds.
+
+    Examples
+    --------
+    >>> d = paired_difference([0.86, 0.85, 0.87], [0.84, 0.85, 0.85])
+    >>> round(d["mean"], 4), d["up"], d["down"]
+    (0.0133, 2, 0)
+    """
+    changed = as_float_array("changed", changed, ndim=1, shape_hint="(n_seeds,)")
+    baseline = as_float_array("baseline", baseline, ndim=1, shape_hint="(n_seeds,)")
+    if changed.shape != baseline.shape:
+        raise ValueError(f"changed and baseline must hold one value per seed each, paired; got "
+                         f"shapes {changed.shape} and {baseline.shape}. Pass the same seeds in "
+                         f"the same order.")
+    n_se = check_number("n_se", n_se, minimum=0.0, allow_equal=False)
+    d = changed - baseline
+    if len(d) < 2:
+        raise ValueError(f"a paired comparison needs at least 2 seeds; got {len(d)}. "
+                         f"Train both settings with more seeds.")
+    se = float(d.std(ddof=1) / np.sqrt(len(d)))
+    mean = float(d.mean())
+    return {"mean": mean, "std": float(d.std()), "se": se, "low": mean - n_se * se,
+            "high": mean + n_se * se, "up": int(np.sum(d > 0)), "down": int(np.sum(d < 0)),
+            "n": len(d), "differences": d}
+
+
 def format_mean_std(study, name, decimals=3):
     """``"0.871 ± 0.012"``: a figure's mean and standard deviation over seeds."""
     return (f"{_fixed(study['mean'][name], decimals)} ± "
@@ -663,7 +716,10 @@ def weight_scale_study(weight_stds, seeds=range(5), batchnorm=False, *, learning
         ``weight_stds``, ``seeds``, ``batchnorm``, ``epoch`` (0..epochs);
         ``train_accuracy`` and ``val_accuracy``: arrays of shape
         (n_stds, n_seeds, epochs + 1), NaN after a run diverged;
-        ``diverged``: bool array (n_stds, n_seeds).
+        ``diverged``: bool array (n_stds, n_seeds); ``weight_travel``: array
+        of shape (n_stds, n_seeds, len(hidden_sizes) + 1), how far each
+        weight matrix ``W_k`` moved during training relative to its start,
+        ``||W_end - W_start|| / ||W_start||`` (NaN for a diverged run).
     """
     weight_stds = [check_number("weight_stds", w, minimum=0.0) for w in weight_stds]
     seeds = [check_int("seeds", s, minimum=0) for s in seeds]
@@ -675,13 +731,16 @@ def weight_scale_study(weight_stds, seeds=range(5), batchnorm=False, *, learning
     result = {"weight_stds": weight_stds, "seeds": seeds, "batchnorm": bool(batchnorm),
               "epoch": np.arange(epochs + 1), "train_accuracy": np.full(shape, np.nan),
               "val_accuracy": np.full(shape, np.nan),
-              "diverged": np.zeros(shape[:2], dtype=bool)}
+              "diverged": np.zeros(shape[:2], dtype=bool),
+              "weight_travel": np.full(shape[:2] + (len(hidden_sizes) + 1,), np.nan)}
     input_size = int(np.prod(data.x_train.shape[1:]))
     n_classes = int(np.max(data.t_train)) + 1
     for i, weight_std in enumerate(weight_stds):
         for j, seed in enumerate(seeds):
             net = build_mlp(input_size, hidden_sizes, n_classes, weight_std=weight_std,
                             batchnorm=batchnorm, seed=seed)
+            names = [f"W_{k}" for k in range(1, len(hidden_sizes) + 2)]
+            start = {name: net.params[name].copy() for name in names}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # divergence is recorded
                 history = train_network(net, data.x_train, data.t_train, data.x_val, data.t_val,
@@ -691,7 +750,16 @@ def weight_scale_study(weight_stds, seeds=range(5), batchnorm=False, *, learning
             result["train_accuracy"][i, j, :n] = history.train_accuracy
             result["val_accuracy"][i, j, :n] = history.val_accuracy
             result["diverged"][i, j] = history.diverged
+            if not history.diverged:
+                result["weight_travel"][i, j] = [_relative_change(net.params[name], start[name])
+                                                 for name in names]
     return result
+
+
+def _relative_change(after, before):
+    """``||after - before|| / ||before||``; NaN when ``before`` is all zeros."""
+    size = np.linalg.norm(before)
+    return float(np.linalg.norm(after - before) / size) if size > 0 else np.nan
 
 
 def _epochs_to(curves, level):
@@ -883,6 +951,37 @@ def describe_activation_study(study, layer=-1):
                 "ratio_mean": float(ratio.mean()), "ratio_sd": float(ratio.std()),
             })
     return rows
+
+
+def activation_spread(activations):
+    """Per layer, the spread of the outputs split into between units and across inputs.
+
+    The standard deviation of all of a layer's values (the "sd" of the
+    histograms) mixes two things: units that sit at different values
+    whatever the input (the spread *between units*), and each unit's value
+    moving from one input to the next (the spread *across inputs*, the part
+    that carries information about the input). With equal numbers of inputs
+    per unit the variances add exactly:
+    ``total**2 = between_units**2 + across_inputs**2``.
+
+    Parameters
+    ----------
+    activations : ndarray of shape (n_layers, n_samples, n_units)
+        As returned by :func:`tinynet.initialization.activation_histograms`.
+
+    Returns
+    -------
+    dict
+        ``total``, ``between_units`` (standard deviation over the units of
+        each unit's mean over the inputs) and ``across_inputs`` (root mean
+        over the units of each unit's variance over the inputs): ndarrays
+        of shape (n_layers,).
+    """
+    a = as_float_array("activations", activations, ndim=3,
+                       shape_hint="(n_layers, n_samples, n_units)")
+    return {"total": a.reshape(len(a), -1).std(axis=1),
+            "between_units": a.mean(axis=1).std(axis=1),
+            "across_inputs": np.sqrt(a.var(axis=1).mean(axis=1))}
 
 
 def init_training_study(weight_stds=(0.01, "xavier", "he"), seeds=range(5), activation="relu",
@@ -1089,3 +1188,76 @@ def path_experiment(optimizer="sgd", learning_rate=None, steps=30, start=landsca
         plot_paths({name: path}, ax=ax, title=f"{name}, learning rate {learning_rate:g}")
     return {"path": path, "final": (float(x), float(y)), "final_f": final_f,
             "diverged": diverged}
+
+
+# ---------------------------------------------------------------------------
+# A learning rate for each optimizer on TinyNet (notebook 09)
+# ---------------------------------------------------------------------------
+
+def learning_rate_grid(grids, seeds=(100, 101, 102), epochs=10, batch_size=32, data=None):
+    """Train TinyNet on the digits with each optimizer at each of its learning rates.
+
+    Every run starts TinyNet (8 and 16 filters) from ``init_params(rng=seed)``
+    and trains it with :func:`tinynet.train` and
+    ``make_optimizer(name, learning_rate)``; seed ``s`` sets the weights and
+    the shuffling, the same for every optimizer and rate.
+
+    Parameters
+    ----------
+    grids : dict
+        Optimizer name (a key of :data:`tinynet.optim.OPTIMIZERS`) to a
+        sequence of learning rates (> 0).
+    seeds : iterable of int, default (100, 101, 102)
+    epochs, batch_size : int
+    data : tinynet.datasets.Split, optional
+        Default :func:`digits_split` (seed 0).
+
+    Returns
+    -------
+    dict
+        ``seeds``, ``epochs`` and, for each optimizer name, a dict with
+        ``rates`` (ndarray of shape (n_rates,)), ``val_accuracy`` (ndarray of
+        shape (n_rates, n_seeds): the validation accuracy after the last
+        epoch, a diverged run counted as chance, 0.1), ``diverged`` (bool
+        array of the same shape) and ``best`` (the rate with the highest
+        mean validation accuracy).
+
+    Examples
+    --------
+    ::
+
+        grid = learning_rate_grid({"sgd": [0.1, 0.3], "adam": [0.003, 0.01]}, seeds=[100])
+        grid["adam"]["best"]
+    """
+    if not isinstance(grids, dict) or not grids:
+        raise TypeError(f"grids must be a non-empty dict from optimizer name to learning rates, "
+                        f"such as {{'sgd': [0.1, 0.3]}}; got {_describe(grids)}.")
+    seeds = _check_seeds(seeds)
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    data = digits_split(0) if data is None else data
+    result = {"seeds": seeds, "epochs": epochs}
+    for name, rates in grids.items():
+        if not isinstance(name, str) or name.lower() not in OPTIMIZERS:
+            raise ValueError(f"grids must name optimizers among {sorted(OPTIMIZERS)}; "
+                             f"got {name!r}.")
+        rates = np.array([check_number(f"grids[{name!r}]", r, minimum=0.0, allow_equal=False)
+                          for r in rates])
+        if len(rates) == 0:
+            raise ValueError(f"grids[{name!r}] must hold at least one learning rate.")
+        accuracy = np.empty((len(rates), len(seeds)))
+        diverged = np.zeros(accuracy.shape, dtype=bool)
+        for i, rate in enumerate(rates):
+            for j, seed in enumerate(seeds):
+                params = init_params(data.x_train.shape[1:], 8, 16, num_classes=10, rng=seed)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # divergence is recorded
+                    _, history = train(params, data.x_train, data.t_train, data.x_val,
+                                       data.t_val, epochs=epochs, batch_size=batch_size,
+                                       seed=seed, optimizer=make_optimizer(name, rate))
+                diverged[i, j] = history.diverged
+                accuracy[i, j] = (CHANCE_ACCURACY if history.diverged
+                                  else history.val_accuracy[-1])
+        result[name] = {"rates": rates, "val_accuracy": accuracy, "diverged": diverged,
+                        "best": float(rates[np.argmax(accuracy.mean(axis=1))])}
+    return result

@@ -689,3 +689,93 @@ def plot_paired_seeds(labels, values, ax=None, ylabel="validation accuracy", tit
         ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def plot_paired_differences(labels, differences, ax=None, n_se=2.0,
+                            ylabel="difference in validation accuracy", title=None):
+    """Paired comparisons: each seed's difference as a dot, the mean with an interval.
+
+    For each comparison (a column of the figure) the per-seed differences
+    are drawn as grey dots, spread a little sideways so that equal values
+    stay visible, and the mean as a black square with a bar of ``n_se``
+    standard errors of the mean either side. A dotted line marks 0: a
+    bar that crosses it is a difference the seeds cannot tell from none.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One per comparison, such as ``"dropout - none"``.
+    differences : sequence of array-like
+        One 1-D array of per-seed differences per label (at least 2 each).
+    ax : Axes, optional
+    n_se : float (> 0), default 2
+    ylabel, title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    if len(labels) != len(differences):
+        raise ValueError(f"labels and differences must have one entry per comparison; got "
+                         f"{len(labels)} labels and {len(differences)} arrays.")
+    n_se = check_number("n_se", n_se, minimum=0.0, allow_equal=False)
+    ax = _one_axes(ax, width=6, height=3.6)
+    for k, values in enumerate(differences):
+        d = as_float_array(f"differences[{k}]", values, ndim=1, shape_hint="(n_seeds,)")
+        if len(d) < 2:
+            raise ValueError(f"differences[{k}] must hold at least 2 seeds; got {len(d)}.")
+        offsets = np.linspace(-0.15, 0.15, len(d))  # the same spread for every column
+        ax.plot(k + offsets, d, "o", color="0.55", ms=3.5, zorder=2)
+        half = n_se * d.std(ddof=1) / np.sqrt(len(d))
+        ax.errorbar(k, d.mean(), yerr=half, color="k", marker="s", capsize=6, lw=2, zorder=3,
+                    label=f"mean ± {n_se:g} standard errors" if k == 0 else None)
+    ax.axhline(0.0, color="0.3", ls=":", lw=1)
+    ax.set_xticks(np.arange(len(labels)), labels)
+    ax.set(xlim=(-0.5, len(labels) - 0.5), ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_learning_rate_grid(rates, scores, ax=None, tuned=None, color=None, title=None,
+                            ylabel="validation accuracy"):
+    """Scores against the learning rate on a log scale: seeds as dots, their mean as a line.
+
+    Parameters
+    ----------
+    rates : array-like of shape (R,)
+        Learning rates (> 0), in increasing order.
+    scores : array-like of shape (R, n_seeds)
+        One score per rate and seed (such as
+        ``learning_rate_grid(...)[name]["val_accuracy"]``).
+    ax : Axes, optional
+    tuned : float, optional
+        A rate to ring on the mean line (the rate used elsewhere).
+    color, title, ylabel : optional
+
+    Returns
+    -------
+    Axes
+    """
+    rates = as_float_array("rates", rates, ndim=1, shape_hint="(R,)")
+    scores = as_float_array("scores", scores, ndim=2, shape_hint="(R, n_seeds)")
+    if len(scores) != len(rates) or np.any(rates <= 0):
+        raise ValueError(f"scores must have one row per learning rate and the rates must be "
+                         f"> 0; got {len(rates)} rates {rates.tolist()} and scores of shape "
+                         f"{scores.shape}.")
+    ax = _one_axes(ax, width=3.2, height=3.0)
+    mean = scores.mean(axis=1)
+    (line,) = ax.plot(rates, mean, color=color, lw=1.8, marker="s", ms=4, label="mean")
+    for column in scores.T:
+        ax.plot(rates, column, "o", color=line.get_color(), ms=3, alpha=0.45)
+    if tuned is not None:
+        tuned = check_number("tuned", tuned, minimum=0.0, allow_equal=False)
+        closest = int(np.argmin(np.abs(np.log(rates / tuned))))
+        ax.plot(rates[closest], mean[closest], "o", ms=12, mfc="none", mec="k", mew=1.5,
+                label=f"used: {tuned:g}")
+    ax.set_xscale("log")
+    ax.set(xlabel="learning rate", ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -215,12 +215,17 @@ def test_a_subpackage_is_one_layer_and_resolves_parent_imports():
 
 # -- what a built wheel holds ----------------------------------------------------------
 
-SETUPTOOLS_WARNING = re.compile(r"\w*Warning: .*|Package '[\w.]+' is absent")
+# how Python prints a warning: "path/to/file.py:215: SomeWarning: message"
+PYTHON_WARNING = re.compile(r"\S+\.py:\d+: \w+: .*")
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    """A wheel built from a copy of the project (the checkout is left alone), and pip's output."""
+def builds(tmp_path_factory):
+    """A wheel and an editable wheel built from a copy of the project, and what was printed.
+
+    The checkout is left alone (no build/ or egg-info written into it). The
+    venv's own setuptools builds both (no download); every warning is shown.
+    """
     if importlib.util.find_spec("setuptools") is None:
         pytest.skip("setuptools is not installed: pip install -e '.[test]'")
     source = tmp_path_factory.mktemp("source")
@@ -229,17 +234,24 @@ def wheel(tmp_path_factory):
     shutil.copytree(PACKAGE, source / "tinynet",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
     out = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
-         "--no-cache-dir", "-w", str(out)],
+    wheel = subprocess.run(
+        [sys.executable, "-W", "always", "-m", "pip", "wheel", str(source), "--no-deps",
+         "--no-build-isolation", "--no-cache-dir", "-w", str(out)],
         capture_output=True, text=True, timeout=300)
-    assert build.returncode == 0, build.stdout + build.stderr
+    assert wheel.returncode == 0, wheel.stdout + wheel.stderr
+    editable_out = tmp_path_factory.mktemp("editable")
+    editable = subprocess.run(
+        [sys.executable, "-W", "always", "-c",
+         f"from setuptools import build_meta; build_meta.build_editable({str(editable_out)!r})"],
+        cwd=source, capture_output=True, text=True, timeout=300)
+    assert editable.returncode == 0, editable.stdout + editable.stderr
     (path,) = out.glob("tinynet-*.whl")
-    return path, build.stdout + build.stderr
+    return path, {"wheel": wheel.stdout + wheel.stderr,
+                  "editable": editable.stdout + editable.stderr}
 
 
-def test_the_wheel_holds_every_subpackage_the_digits_and_the_licence(wheel):
-    path, _ = wheel
+def test_the_wheel_holds_every_subpackage_the_digits_and_the_licence(builds):
+    path, _ = builds
     names = set(zipfile.ZipFile(path).namelist())
     assert {"tinynet/data/digits.npz", "tinynet/data/README.md"} <= names
     for module in PACKAGE.rglob("*.py"):  # every module of every subpackage
@@ -252,10 +264,11 @@ def test_the_wheel_holds_every_subpackage_the_digits_and_the_licence(wheel):
     assert "License-Expression: MIT AND CC-BY-4.0" in metadata
 
 
-def test_setuptools_has_nothing_to_warn_about(wheel):
-    _, output = wheel
-    # (pip's own "WARNING: Location ... is ignored" lines come from a machine's pip
-    # configuration; the pattern is case-sensitive and leaves them out)
-    warnings = [line.strip() for line in output.splitlines() if SETUPTOOLS_WARNING.search(line)]
-    assert not warnings, "setuptools warned while building the wheel:\n" + "\n".join(warnings)
-
+@pytest.mark.parametrize("build", ["wheel", "editable"])
+def test_setuptools_has_nothing_to_warn_about(builds, build):
+    _, outputs = builds
+    # (pip's own "WARNING: Location ... is ignored" lines, from a machine's pip
+    # configuration, are not in Python's warning format)
+    warnings = [line.strip() for line in outputs[build].splitlines()
+                if PYTHON_WARNING.search(line)]
+    assert not warnings, f"setuptools warned while building the {build}:\n" + "\n".join(warnings)

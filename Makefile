@@ -19,15 +19,16 @@ PRESENT_CONFIG   := notebooks/instructor
 # waiting for each other). One thread keeps the sliders fast.
 lab lab-exercises present test check unit nbval browser notebooks exercises grade: export OPENBLAS_NUM_THREADS = 1
 
-.PHONY: help setup lab lab-exercises present test check unit nbval browser chromium notebooks \
-        exercises grade figures bench clean
+.PHONY: help setup lab lab-exercises present test check unit lint nbval browser chromium \
+        notebooks exercises grade figures bench clean
 
 help:
 	@echo "make lab      start JupyterLab on the course notebooks (sets up .venv first)"
 	@echo "make present  serve the slider panels on http://127.0.0.1:$(PORT) (Voila; opens no browser; closed pages free their kernel after 2 min)"
 	@echo "make lab-exercises  the exercise edition in JupyterLab: you write the layers (builds it first)"
 	@echo "make check    a student-sized check: unit tests and notebook checks (no browser, no grading)"
-	@echo "make test     run every test: unit, notebooks, grading and browser tests"
+	@echo "make test     run every test: ruff, unit, notebooks, grading and browser tests"
+	@echo "make lint     check the code with ruff (style, errors, import order, bugbear)"
 	@echo "make exercises  build the exercise edition with nbgrader into exercises/"
 	@echo "make grade SUBMISSIONS=dir  autograde dir/<student>/*.ipynb into build/grades/"
 	@echo "make browser  run only the browser tests (JupyterLab and Voila in headless Chromium)"
@@ -98,9 +99,14 @@ chromium: $(STAMP)
 browser: $(STAMP) chromium
 	timeout 600 $(BIN)/python -m pytest tests/browser
 
-# Unit tests, the notebooks (outputs compared, strict), the exercise edition
-# graded by nbgrader, and the browser tests in one pytest run.
+# ruff's rules are in pyproject.toml ([tool.ruff]).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# ruff first, then the unit tests, the notebooks (outputs compared, strict), the
+# exercise edition graded by nbgrader, and the browser tests in one pytest run.
 test: $(STAMP) chromium
+	$(BIN)/ruff check .
 	timeout 3000 $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 notebooks: $(STAMP)

@@ -156,13 +156,14 @@ def main():
             params, x, t = make_case(**spec, dtype=dtype)
             given = [params[k] for k in PARAM_NAMES]
 
-            def ours():
+            def ours(given=given, x=x, t=t):  # this case's arrays, bound now
                 return fast.train_one_iter(*given, x, t, LEARNING_RATE, WEIGHT_DECAY)
 
-            def plain():
+            def plain(given=given, x=x, t=t):
                 return tinynet.train_one_iter(*given, x, t, LEARNING_RATE, WEIGHT_DECAY)
 
-            difference = max(float(np.max(np.abs(a - b))) for a, b in zip(ours(), plain()))
+            difference = max(float(np.max(np.abs(a - b)))
+                             for a, b in zip(ours(), plain(), strict=True))
             if difference > (1e-10 if dtype == np.float64 else 1e-4):
                 raise SystemExit(f"{case} {np.dtype(dtype).name}: tinynet.fast and the plain "
                                  f"reference disagree by {difference:.2e}")
@@ -172,7 +173,7 @@ def main():
             if torch is not None:
                 variants["torch"] = torch_step_factory(params, x, t)
                 difference = max(float(np.max(np.abs(a - b)))
-                                 for a, b in zip(ours(), variants["torch"]()))
+                                 for a, b in zip(ours(), variants["torch"](), strict=True))
                 tolerance = 1e-8 if dtype == np.float64 else 1e-3
                 if difference > tolerance:
                     raise SystemExit(f"{case} {np.dtype(dtype).name}: tinynet and torch "

@@ -35,9 +35,9 @@ def main():
         print("warning: numpy was imported before the thread count was set")
 
     import numpy as np
+    from bench_train_one_iter import CASES, make_case
 
     import tinynet
-    from bench_train_one_iter import CASES, make_case
 
     spec = CASES[args.case]
     params, x, t = make_case(**spec, dtype=np.dtype(args.dtype))
@@ -58,16 +58,16 @@ def main():
     forward = {}
     for layer in order:
         inputs.append(out)
-        forward[id(layer)] = cpu_ms(lambda: layer._forward(inputs[-1]))
+        forward[id(layer)] = cpu_ms(lambda layer=layer: layer._forward(inputs[-1]))
         out = layer._forward(inputs[-1])
     loss_forward = cpu_ms(lambda: net.loss.forward(out, t))
     net.loss.forward(out, t)
     dout = net.loss.backward(1)
     backward = {}
-    for layer, layer_input in reversed(list(zip(order, inputs))):
+    for layer, layer_input in reversed(list(zip(order, inputs, strict=True))):
         layer._forward(layer_input)  # refresh the cache the backward pass uses
         grad = dout
-        backward[id(layer)] = cpu_ms(lambda: layer._backward(grad))
+        backward[id(layer)] = cpu_ms(lambda layer=layer, grad=grad: layer._backward(grad))
         dout = layer._backward(grad)
 
     print(f"case {args.case}: N={spec['N']}, input {spec['shape']}, filters {spec['filters']}, "
@@ -96,7 +96,7 @@ def main():
     grads = [rng.random((Wm.shape[0], col.shape[1])).astype(dtype) for Wm, col in mats]
 
     def products():
-        for (Wm, col), g in zip(mats, grads):
+        for (Wm, col), g in zip(mats, grads, strict=True):
             Wm @ col          # forward
             g @ col.T         # dW
         mats[1][0].T @ grads[1]  # dcol of conv2 (conv1 needs no dx)

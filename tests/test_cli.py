@@ -1,17 +1,16 @@
 """The command line: python -m tinynet train."""
 
 import os
-import tempfile
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
-import pytest
-
 import numpy as np
+import pytest
 
 from tinynet import cli
 
@@ -29,7 +28,8 @@ def test_train_on_digits_prints_accuracies_and_saves_curves(tmp_path, capsys):
 
 def test_default_settings_reach_95_percent_on_digits(capsys):
     assert cli.main(["train", "--no-progress"]) == 0
-    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("test accuracy"))
+    line = next(line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("test accuracy"))
     accuracy = float(line.split()[2])
     assert accuracy >= 0.95, line
 
@@ -39,7 +39,7 @@ def test_same_seed_same_output(capsys):
     for _ in range(2):
         cli.main(["train", "--epochs", "2", "--no-progress", "--seed", "3"])
         lines = capsys.readouterr().out.splitlines()
-        runs.append([l for l in lines if "accuracy" in l])
+        runs.append([line for line in lines if "accuracy" in line])
     assert runs[0] == runs[1]
 
 
@@ -117,12 +117,16 @@ def test_negative_seed_names_the_seed_option(capsys):
 
 
 @pytest.mark.parametrize("make_output, message", [
-    (lambda tmp: tmp / "missing" / "c.png", r"the folder .*missing does not exist; create it first \(mkdir -p"),
+    (lambda tmp: tmp / "missing" / "c.png",
+     r"the folder .*missing does not exist; create it first \(mkdir -p"),
     (lambda tmp: tmp / "afile" / "c.png", r"afile is a file, not a folder"),
     (lambda tmp: tmp / "afile" / "deeper" / "c.png", r"afile is a file, not a folder"),
-    (lambda tmp: tmp / "c.xyz", r"matplotlib cannot write \.xyz files; use one of .*\.png.*such as --output .*c\.png"),
-    (lambda tmp: tmp / "adir", r"adir is a folder; name a file inside it, such as --output .*adir/curves\.png"),
-    (lambda tmp: tmp / "curves", r"curves has no extension, so the format is unknown; add one, such as --output .*curves\.png"),
+    (lambda tmp: tmp / "c.xyz",
+     r"matplotlib cannot write \.xyz files; use one of .*\.png.*such as --output .*c\.png"),
+    (lambda tmp: tmp / "adir",
+     r"adir is a folder; name a file inside it, such as --output .*adir/curves\.png"),
+    (lambda tmp: tmp / "curves",
+     r"curves has no extension, so the format is unknown; add one, such as --output .*curves\.png"),
     (lambda tmp: "", r"--output is empty; name a file such as --output curves\.png"),
 ], ids=["missing-folder", "under-a-file", "under-a-file-deeper", "unknown-extension",
         "existing-folder", "no-extension", "empty"])
@@ -145,7 +149,8 @@ def test_unwritable_output_folder_fails_before_training(tmp_path, capsys, monkey
         raise PermissionError(13, "Permission denied")
     # Root ignores chmod, so simulate a read-only folder at the write test.
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    code = cli.main(["train", "--epochs", "1", "--no-progress", "--output", str(tmp_path / "c.png")])
+    code = cli.main(["train", "--epochs", "1", "--no-progress",
+                     "--output", str(tmp_path / "c.png")])
     assert code == 2
     out, line = _one_line_error(capsys)
     assert "cannot write there (Permission denied); choose a folder you can write to" in line
@@ -179,10 +184,12 @@ def test_a_failed_save_after_training_is_one_line(tmp_path, capsys, monkeypatch)
     def disk_full(self, *args, **kwargs):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(Figure, "savefig", disk_full)
-    code = cli.main(["train", "--epochs", "1", "--no-progress", "--output", str(tmp_path / "c.png")])
+    code = cli.main(["train", "--epochs", "1", "--no-progress",
+                     "--output", str(tmp_path / "c.png")])
     assert code == 1
     _, line = _one_line_error(capsys)
-    assert line == f"tinynet: could not save the curves to {tmp_path / 'c.png'}: No space left on device."
+    assert line == (f"tinynet: could not save the curves to {tmp_path / 'c.png'}: "
+                    "No space left on device.")
 
 
 def test_huge_filter_counts_are_refused_before_allocating(capsys):

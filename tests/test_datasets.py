@@ -141,7 +141,8 @@ def test_split_covers_every_sample_exactly_once_and_keeps_pairs():
     split = train_val_test_split(x, t, val_fraction=0.15, test_fraction=0.25, seed=2)
     ids = np.concatenate([_ids(split.x_train), _ids(split.x_val), _ids(split.x_test)])
     assert sorted(ids) == list(range(103))
-    for xs, ts in [(split.x_train, split.t_train), (split.x_val, split.t_val), (split.x_test, split.t_test)]:
+    for xs, ts in [(split.x_train, split.t_train), (split.x_val, split.t_val),
+                   (split.x_test, split.t_test)]:
         np.testing.assert_array_equal(ts, t[_ids(xs)])  # labels still match their inputs
         np.testing.assert_array_equal(xs, x[_ids(xs)])
 
@@ -179,7 +180,7 @@ def test_same_seed_same_split_different_seed_different_split():
     a = train_val_test_split(x, t, seed=5)
     b = train_val_test_split(x, t, seed=5)
     c = train_val_test_split(x, t, seed=6)
-    for left, right in zip(a, b):
+    for left, right in zip(a, b, strict=True):
         np.testing.assert_array_equal(left, right)
     assert not np.array_equal(a.t_train, c.t_train)
     assert not np.array_equal(a.x_test, c.x_test)
@@ -225,14 +226,19 @@ def test_split_zero_fractions():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        (dict(val_fraction=-0.1), ValueError, r"val_fraction must be a number in \[0, 1\); got -0.1\."),
-        (dict(test_fraction=1.0), ValueError, r"test_fraction must be a number in \[0, 1\); got 1.0\."),
-        (dict(val_fraction="0.2"), TypeError, r"val_fraction must be a number in \[0, 1\); got str '0.2'"),
+        (dict(val_fraction=-0.1), ValueError,
+         r"val_fraction must be a number in \[0, 1\); got -0.1\."),
+        (dict(test_fraction=1.0), ValueError,
+         r"test_fraction must be a number in \[0, 1\); got 1.0\."),
+        (dict(val_fraction="0.2"), TypeError, r"val_fraction must be a number in \[0, 1\); "
+                                              r"got str '0.2'"),
         (dict(test_fraction=None), TypeError, r"test_fraction must be a number .* got NoneType"),
         (dict(val_fraction=True), TypeError, r"val_fraction must be a number .* got bool"),
-        (dict(val_fraction=0.5, test_fraction=0.5), ValueError, r"val_fraction \+ test_fraction must be less than 1; got 0.5 \+ 0.5"),
+        (dict(val_fraction=0.5, test_fraction=0.5), ValueError,
+         r"val_fraction \+ test_fraction must be less than 1; got 0.5 \+ 0.5"),
         (dict(seed=-1), ValueError, r"seed must be a non-negative int .* got -1"),
-        (dict(seed=1.5), TypeError, r"seed must be a non-negative int or a numpy.random.Generator; got float"),
+        (dict(seed=1.5), TypeError, r"seed must be a non-negative int or a "
+                                    r"numpy.random.Generator; got float"),
         (dict(seed="0"), TypeError, r"seed must be .* got str"),
         (dict(seed=None), TypeError, r"seed must be .* got NoneType None. Pass seed=0"),
     ],
@@ -245,13 +251,15 @@ def test_split_bad_arguments(kwargs, error, match):
 
 def test_split_length_mismatch():
     x, t = _toy(10)
-    with pytest.raises(ValueError, match=r"x and t must have the same number of samples; got 10 inputs .* and 9 labels"):
+    with pytest.raises(ValueError, match=r"x and t must have the same number of samples; got 10 "
+                                         r"inputs .* and 9 labels"):
         train_val_test_split(x, t[:9])
 
 
 def test_split_rejects_one_hot_labels():
     x, t = _toy(10)
-    with pytest.raises(ValueError, match=r"t must be a 1-D array of shape \(N,\); got shape \(10, 4\)"):
+    with pytest.raises(ValueError, match=r"t must be a 1-D array of shape \(N,\); got "
+                                         r"shape \(10, 4\)"):
         train_val_test_split(x, np.eye(4)[t])
 
 
@@ -294,7 +302,8 @@ def _write_fake_mnist(folder, n_train=5, n_test=3, image_magic=0x803, seed=0):
         images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
         images[0, 0, 0], images[0, 0, 1] = 0, 255  # make sure both ends occur
         labels = rng.integers(0, 10, size=n, dtype=np.uint8)
-        _write_gz(folder / f"{prefix}-images-idx3-ubyte.gz", _idx_bytes(image_magic, (n, 28, 28), images))
+        _write_gz(folder / f"{prefix}-images-idx3-ubyte.gz",
+                  _idx_bytes(image_magic, (n, 28, 28), images))
         _write_gz(folder / f"{prefix}-labels-idx1-ubyte.gz", _idx_bytes(0x801, (n,), labels))
         arrays[prefix] = (images, labels)
     checksums = {
@@ -462,7 +471,8 @@ def test_mnist_checksum_mismatch_is_rejected(tmp_path, served):
     wrong = dict(checksums)
     wrong["train-labels-idx1-ubyte.gz"] = "0" * 64
     cache = tmp_path / "cache"
-    with pytest.raises(DatasetDownloadError, match=r"checksum mismatch: expected SHA-256 0{64}, got [0-9a-f]{64}") as info:
+    with pytest.raises(DatasetDownloadError, match=r"checksum mismatch: expected SHA-256 0{64}, "
+                                                   r"got [0-9a-f]{64}") as info:
         load_mnist(cache_dir=cache, mirrors=[server.url], checksums=wrong)
     assert "train-labels-idx1-ubyte.gz" in str(info.value)
     files = sorted(p.name for p in (cache / "mnist").iterdir())
@@ -495,7 +505,8 @@ def _watch_urlopen(monkeypatch, folder, seen, fail_after=None):
 
     def watching_urlopen(request, timeout):
         name = request.full_url.rsplit("/", 1)[-1]
-        return _WatchedResponse(real_urlopen(request, timeout=timeout), folder / name, seen, fail_after)
+        return _WatchedResponse(real_urlopen(request, timeout=timeout), folder / name, seen,
+                                fail_after)
 
     monkeypatch.setattr(datasets.urllib.request, "urlopen", watching_urlopen)
 
@@ -505,18 +516,21 @@ def test_mnist_final_name_appears_only_after_the_download_is_complete(tmp_path, 
     cache = tmp_path / "cache"
     seen = []
     _watch_urlopen(monkeypatch, cache / "mnist", seen)
-    result = load_mnist(cache_dir=cache, mirrors=[(tmp_path / "source").as_uri()], checksums=checksums)
+    result = load_mnist(cache_dir=cache, mirrors=[(tmp_path / "source").as_uri()],
+                        checksums=checksums)
     _check_arrays(result, arrays)
     assert len(seen) > 8  # several reads per file
     assert not any(seen), "a file existed under its final name while still downloading"
 
 
-def test_mnist_interrupted_download_leaves_nothing_and_tries_next_mirror(tmp_path, monkeypatch, served):
+def test_mnist_interrupted_download_leaves_nothing_and_tries_next_mirror(tmp_path, monkeypatch,
+                                                                         served):
     server, arrays, checksums = served
     cache = tmp_path / "cache"
     seen = []
     _watch_urlopen(monkeypatch, cache / "mnist", seen, fail_after=3)
-    with pytest.raises(DatasetDownloadError, match=r"ConnectionResetError: connection dropped") as info:
+    with pytest.raises(DatasetDownloadError,
+                       match=r"ConnectionResetError: connection dropped") as info:
         load_mnist(cache_dir=cache, mirrors=[server.url, (tmp_path / "served").as_uri()],
                    checksums=checksums)
     assert len(info.value.failures) == 2  # both mirrors were tried
@@ -542,13 +556,15 @@ def test_mnist_corrupt_cached_file_without_download(tmp_path, served):
     cache = tmp_path / "cache"
     load_mnist(cache_dir=cache, mirrors=[server.url], checksums=checksums)
     (cache / "mnist" / "train-labels-idx1-ubyte.gz").write_bytes(b"junk")
-    with pytest.raises(DatasetDownloadError, match=r"wrong SHA-256.*download=False: train-labels-idx1-ubyte.gz"):
+    with pytest.raises(DatasetDownloadError, match=r"wrong SHA-256.*download=False: "
+                                                   r"train-labels-idx1-ubyte.gz"):
         load_mnist(cache_dir=cache, mirrors=[server.url], checksums=checksums, download=False)
 
 
 def test_mnist_bad_magic(tmp_path):
     _, checksums = _write_fake_mnist(tmp_path / "source", image_magic=0x801)
-    with pytest.raises(ValueError, match=r"IDX magic number 0x00000801, expected 0x00000803 for images"):
+    with pytest.raises(ValueError, match=r"IDX magic number 0x00000801, expected "
+                                         r"0x00000803 for images"):
         load_mnist(cache_dir=tmp_path / "cache", mirrors=[(tmp_path / "source").as_uri()],
                    checksums=checksums)
 
@@ -558,7 +574,8 @@ def test_mnist_truncated_idx_payload(tmp_path):
     _write_fake_mnist(source)
     # Header says 5 labels but only 4 follow.
     _write_gz(source / "train-labels-idx1-ubyte.gz", _idx_bytes(0x801, (5,), np.arange(4)))
-    checksums = {name: hashlib.sha256((source / name).read_bytes()).hexdigest() for name in MNIST_FILES}
+    checksums = {name: hashlib.sha256((source / name).read_bytes()).hexdigest()
+                 for name in MNIST_FILES}
     with pytest.raises(ValueError, match=r"header promises shape \(5,\).*truncated or corrupt"):
         load_mnist(cache_dir=tmp_path / "cache", mirrors=[source.as_uri()], checksums=checksums)
 
@@ -567,7 +584,8 @@ def test_mnist_not_gzip(tmp_path):
     source = tmp_path / "source"
     _write_fake_mnist(source)
     (source / "t10k-labels-idx1-ubyte.gz").write_bytes(b"plain text, not gzip")
-    checksums = {name: hashlib.sha256((source / name).read_bytes()).hexdigest() for name in MNIST_FILES}
+    checksums = {name: hashlib.sha256((source / name).read_bytes()).hexdigest()
+                 for name in MNIST_FILES}
     with pytest.raises(ValueError, match=r"not a valid gzip file"):
         load_mnist(cache_dir=tmp_path / "cache", mirrors=[source.as_uri()], checksums=checksums)
 
@@ -576,8 +594,10 @@ def test_mnist_images_and_labels_count_mismatch(tmp_path):
     source = tmp_path / "source"
     _write_fake_mnist(source)
     _write_gz(source / "t10k-labels-idx1-ubyte.gz", _idx_bytes(0x801, (2,), np.arange(2)))
-    checksums = {name: hashlib.sha256((source / name).read_bytes()).hexdigest() for name in MNIST_FILES}
-    with pytest.raises(ValueError, match=r"t10k images and labels disagree in number: 3 images but 2 labels"):
+    checksums = {name: hashlib.sha256((source / name).read_bytes()).hexdigest()
+                 for name in MNIST_FILES}
+    with pytest.raises(ValueError, match=r"t10k images and labels disagree in number: 3 images "
+                                         r"but 2 labels"):
         load_mnist(cache_dir=tmp_path / "cache", mirrors=[source.as_uri()], checksums=checksums)
 
 
@@ -622,10 +642,12 @@ def test_mnist_explicit_cache_dir_beats_env(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        (dict(mirrors="http://127.0.0.1:1/"), TypeError, r"mirrors must be a list of base URLs; got str .* Wrap a single URL in a list"),
+        (dict(mirrors="http://127.0.0.1:1/"), TypeError, r"mirrors must be a list of base URLs; "
+                                                         r"got str .* Wrap a single URL in a list"),
         (dict(mirrors=[]), ValueError, r"mirrors must hold at least one base URL"),
         (dict(mirrors=[42]), TypeError, r"each entry of mirrors must be a str URL; got int"),
-        (dict(cache_dir=3), TypeError, r"cache_dir must be a str, a path-like object or None; got int"),
+        (dict(cache_dir=3), TypeError, r"cache_dir must be a str, a path-like object or "
+                                       r"None; got int"),
         (dict(download="no"), TypeError, r"download must be True or False; got str"),
         (dict(dtype=np.uint8), ValueError, r"dtype must be a floating-point dtype; got uint8"),
         (dict(timeout="5"), TypeError, r"timeout must be a positive number of seconds; got str"),
@@ -687,13 +709,15 @@ def test_make_quadratic_data_leaves_global_random_state_alone():
         (dict(n_samples="20"), TypeError, r"n_samples must be a positive int; got str"),
         (dict(noise=-0.1), ValueError, r"noise must be a finite number >= 0; got -0.1"),
         (dict(noise="0.1"), TypeError, r"noise must be a number >= 0; got str"),
-        (dict(x_range=(1.0, -1.0)), ValueError, r"x_range must be \(low, high\) with finite low < high; got \(1.0, -1.0\)"),
+        (dict(x_range=(1.0, -1.0)), ValueError, r"x_range must be \(low, high\) with finite low < "
+                                                r"high; got \(1.0, -1.0\)"),
         (dict(x_range=(0.0,)), TypeError, r"x_range must be a pair of numbers"),
         (dict(x_range="ab"), TypeError, r"x_range must be a pair of numbers"),
         (dict(coefficients=(1.0, 2.0)), ValueError, r"coefficients must be three finite numbers"),
         (dict(coefficients=("a", "b", "c")), TypeError, r"coefficients must be three numbers"),
         (dict(seed=-5), ValueError, r"seed must be a non-negative int"),
-        (dict(seed="x"), TypeError, r"seed must be a non-negative int or a numpy.random.Generator; got str"),
+        (dict(seed="x"), TypeError, r"seed must be a non-negative int or a "
+                                    r"numpy.random.Generator; got str"),
     ],
 )
 def test_make_quadratic_data_bad_arguments(kwargs, error, match):

@@ -32,7 +32,8 @@ def scores(rng):
 ], ids=["Convolution", "MaxPool"])
 def test_image_layers_need_4d_x(make, shape, rng):
     layer = make(rng)
-    message = rf"x must be a 4-D array \(N, C, H, W\); got shape {re_shape(shape)}\..*x\[None, None\]"
+    message = (rf"x must be a 4-D array \(N, C, H, W\); got shape "
+               rf"{re_shape(shape)}\..*x\[None, None\]")
     with pytest.raises(ValueError, match=message):
         layer.forward(rng.standard_normal(shape))
 
@@ -51,14 +52,16 @@ def test_convolution_kernel_larger_than_padded_input(rng):
 
 
 def test_maxpool_window_larger_than_padded_input(rng):
-    with pytest.raises(ValueError, match=r"pooling window \(3x3\) is larger than the padded input \(2x2\)"):
+    with pytest.raises(ValueError, match=r"pooling window \(3x3\) is larger than the padded "
+                                         r"input \(2x2\)"):
         MaxPool(3, 3).forward(rng.standard_normal((1, 1, 2, 2)))
 
 
 @pytest.mark.parametrize("bad, kind", [
     (np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "-inf"),
 ])
-@pytest.mark.parametrize("name", ["Convolution", "MaxPool", "FullyConnected", "Relu", "SoftmaxWithLoss"])
+@pytest.mark.parametrize("name", ["Convolution", "MaxPool", "FullyConnected", "Relu",
+                                  "SoftmaxWithLoss"])
 def test_non_finite_x(name, bad, kind, rng):
     x = rng.standard_normal((2, 1, 3, 3))
     x[1, 0, 2, 1] = bad
@@ -73,14 +76,17 @@ def test_non_finite_x(name, bad, kind, rng):
     else:
         x = x.reshape(2, 9)
         call = lambda: SoftmaxWithLoss().forward(x, np.array([0, 1]))  # noqa: E731
-    with pytest.raises(ValueError, match=r"x contains 1 NaN or infinite value\(s\), the first at index"):
+    with pytest.raises(ValueError, match=r"x contains 1 NaN or infinite value\(s\), the "
+                                         r"first at index"):
         call()
 
 
 @pytest.mark.parametrize("layer", [
-    pytest.param(lambda rng: Convolution(rng.standard_normal((1, 1, 2, 2)), np.zeros(1)), id="Convolution"),
+    pytest.param(lambda rng: Convolution(rng.standard_normal((1, 1, 2, 2)), np.zeros(1)),
+                 id="Convolution"),
     pytest.param(lambda rng: MaxPool(2, 2), id="MaxPool"),
-    pytest.param(lambda rng: FullyConnected(rng.standard_normal((4, 2)), np.zeros(2)), id="FullyConnected"),
+    pytest.param(lambda rng: FullyConnected(rng.standard_normal((4, 2)), np.zeros(2)),
+                 id="FullyConnected"),
     pytest.param(lambda rng: Relu(), id="Relu"),
 ])
 def test_string_x_is_a_type_error(layer, rng):
@@ -118,12 +124,14 @@ def test_convolution_bias_of_wrong_length(b_shape, rng):
     with pytest.raises(ValueError, match=r"b must"):
         Convolution(rng.standard_normal((2, 1, 3, 3)), np.zeros(b_shape))
     if len(b_shape) == 1:
-        with pytest.raises(ValueError, match=rf"b must have one bias per filter: expected shape \(2,\).*got \({b_shape[0]},\)"):
+        with pytest.raises(ValueError, match=rf"b must have one bias per filter: expected shape "
+                                             rf"\(2,\).*got \({b_shape[0]},\)"):
             Convolution(rng.standard_normal((2, 1, 3, 3)), np.zeros(b_shape))
 
 
 def test_fully_connected_bias_of_wrong_length(rng):
-    with pytest.raises(ValueError, match=r"b must have one bias per output: expected shape \(2,\).*got \(3,\)"):
+    with pytest.raises(ValueError, match=r"b must have one bias per output: expected shape "
+                                         r"\(2,\).*got \(3,\)"):
         FullyConnected(rng.standard_normal((4, 2)), np.zeros(3))
 
 
@@ -183,7 +191,8 @@ class TestStrideAndPad:
 
 @pytest.mark.parametrize("ph, pw, pad", [(2, 2, 2), (2, 2, 3), (3, 2, 2), (1, 1, 1)])
 def test_maxpool_pad_must_be_smaller_than_the_window(ph, pw, pad):
-    with pytest.raises(ValueError, match=rf"pad must be smaller than the pooling window \({ph}x{pw}\).*got pad={pad}"):
+    with pytest.raises(ValueError, match=rf"pad must be smaller than the pooling window "
+                                         rf"\({ph}x{pw}\).*got pad={pad}"):
         MaxPool(ph, pw, pad=pad)
 
 
@@ -201,17 +210,21 @@ def test_maxpool_window_must_be_positive_integer(name):
 @pytest.mark.parametrize("t, message", [
     (np.array([0, 3]), r"t must hold class indices in \[0, 2\].*got values from 0 to 3"),
     (np.array([-1, 2]), r"t must hold class indices in \[0, 2\].*got values from -1 to 2"),
-    (np.array([0.0, 1.5]), r"t must hold integer class indices; got non-integer values such as \[1\.5\]"),
+    (np.array([0.0, 1.5]), r"t must hold integer class indices; got non-integer values such "
+                           r"as \[1\.5\]"),
     (np.array([0.0, np.nan]), r"t must hold integer class indices"),
     (np.array([0, 1, 2]), r"t must have one label per sample: expected length 2, got 3"),
     (np.array([1]), r"t must have one label per sample: expected length 2, got 1"),
-    (np.array([[1, 1, 0], [0, 1, 0]]), r"t of shape \(2, 3\) is read as one-hot rows, but some rows are not one-hot.*np\.eye\(3\)"),
+    (np.array([[1, 1, 0], [0, 1, 0]]), r"t of shape \(2, 3\) is read as one-hot rows, but some "
+                                       r"rows are not one-hot.*np\.eye\(3\)"),
     (np.array([[0, 0, 0], [0, 1, 0]]), r"t of shape \(2, 3\) is read as one-hot rows"),
     (np.array([[0.5, 0.5, 0], [0, 1, 0]]), r"t of shape \(2, 3\) is read as one-hot rows"),
     (np.array([[2, -1, 0], [0, 1, 0]]), r"t of shape \(2, 3\) is read as one-hot rows"),
-    (np.eye(4)[[0, 1]], r"t given as one-hot rows must have shape \(2, 3\) like the scores; got \(2, 4\)"),
+    (np.eye(4)[[0, 1]], r"t given as one-hot rows must have shape \(2, 3\) like the scores; "
+                        r"got \(2, 4\)"),
     (np.eye(3)[[0, 1, 2]], r"t given as one-hot rows must have shape \(2, 3\)"),
-    (np.zeros((2, 3, 1)), r"t must be class indices of shape \(2,\) or one-hot rows of shape \(2, 3\)"),
+    (np.zeros((2, 3, 1)), r"t must be class indices of shape \(2,\) or one-hot rows of "
+                          r"shape \(2, 3\)"),
     (np.int64(1), r"t must be class indices of shape \(2,\)"),
 ], ids=[
     "out-of-range", "negative", "non-integer", "nan", "too-long", "too-short",
@@ -228,7 +241,8 @@ def test_bad_labels(scores, t, message):
     (None, r"t must be an array of labels"),
     (np.array([True, False]), r"t must hold integer class indices; got dtype bool"),
     (np.array(["a", "b"]), r"t must hold integer class indices; got dtype <U1"),
-    (np.array([[True, False, False], [False, True, False]]), r"t must be numeric one-hot rows; got dtype bool"),
+    (np.array([[True, False, False], [False, True, False]]), r"t must be numeric one-hot rows; "
+                                                             r"got dtype bool"),
 ])
 def test_labels_of_the_wrong_kind(scores, t, message):
     with pytest.raises(TypeError, match=message):
@@ -236,7 +250,8 @@ def test_labels_of_the_wrong_kind(scores, t, message):
 
 
 def test_scores_must_be_2d(rng):
-    with pytest.raises(ValueError, match=r"x must be a 2-D array \(N, K\) of class scores.*Flatten"):
+    with pytest.raises(ValueError, match=r"x must be a 2-D array \(N, K\) of class "
+                                         r"scores.*Flatten"):
         SoftmaxWithLoss().forward(rng.standard_normal((2, 3, 1)), np.array([0, 1]))
 
 
@@ -269,7 +284,8 @@ def test_loss_backward_before_forward():
 def test_dout_of_the_wrong_shape(layer, x, bad_dout, name, expected, rng):
     instance = layer(rng)
     instance.forward(rng.standard_normal(x))
-    with pytest.raises(ValueError, match=rf"dout must have the shape of {name}'s output {re_shape(expected)}; got {re_shape(bad_dout)}"):
+    with pytest.raises(ValueError, match=rf"dout must have the shape of {name}'s output "
+                                         rf"{re_shape(expected)}; got {re_shape(bad_dout)}"):
         instance.backward(np.ones(bad_dout))
 
 
@@ -301,13 +317,15 @@ def test_loss_backward_needs_a_scalar_dout(scores, dout, error, message):
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"learning_rate": -0.1}, ValueError, r"learning_rate must be >= 0\.0; got -0\.1"),
     ({"weight_decay": -1e-4}, ValueError, r"weight_decay must be >= 0\.0; got -0\.0001"),
-    ({"learning_rate": "0.1"}, TypeError, r"learning_rate must be a real number; got the string '0\.1'.*learning_rate=0\.1"),
+    ({"learning_rate": "0.1"}, TypeError, r"learning_rate must be a real number; got the string "
+                                          r"'0\.1'.*learning_rate=0\.1"),
     ({"weight_decay": "0"}, TypeError, r"weight_decay must be a real number"),
     ({"learning_rate": float("nan")}, ValueError, r"learning_rate must be finite"),
     ({"learning_rate": float("inf")}, ValueError, r"learning_rate must be finite"),
     ({"learning_rate": None}, TypeError, r"learning_rate must be a real number"),
     ({"decay_biases": "yes"}, TypeError, r"decay_biases must be True or False"),
-], ids=["negative-lr", "negative-wd", "string-lr", "string-wd", "nan-lr", "inf-lr", "none-lr", "decay-biases"])
+], ids=["negative-lr", "negative-wd", "string-lr", "string-wd", "nan-lr", "inf-lr", "none-lr",
+        "decay-biases"])
 def test_sgd_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         SGD(**kwargs)
@@ -317,7 +335,8 @@ def test_sgd_step_checks_gradients(rng):
     params = {"W": rng.standard_normal((2, 2)), "b": rng.standard_normal(2)}
     with pytest.raises(ValueError, match=r"grads is missing gradients for \['b'\]"):
         SGD().step(params, {"W": np.ones((2, 2))})
-    with pytest.raises(ValueError, match=r"grads\['W'\] has shape \(2,\) but the parameter has \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"grads\['W'\] has shape \(2,\) but the parameter "
+                                         r"has \(2, 2\)"):
         SGD().step(params, {"W": np.ones(2), "b": np.ones(2)})
 
 
@@ -325,7 +344,8 @@ def test_sgd_step_checks_gradients(rng):
 
 @pytest.fixture
 def small_batch(rng):
-    params = init_params(input_shape=(1, 4, 4), conv1_filters=2, conv2_filters=2, num_classes=3, rng=0)
+    params = init_params(input_shape=(1, 4, 4), conv1_filters=2, conv2_filters=2, num_classes=3,
+                         rng=0)
     x = rng.standard_normal((2, 1, 4, 4))
     return params, x, np.array([0, 2])
 
@@ -344,7 +364,8 @@ def test_train_one_iter_nan_in_x(small_batch):
     params, x, t = small_batch
     x = x.copy()
     x[1, 0, 3, 3] = np.nan
-    with pytest.raises(ValueError, match=r"x contains 1 NaN or infinite value\(s\), the first at index \(1, 0, 3, 3\)"):
+    with pytest.raises(ValueError, match=r"x contains 1 NaN or infinite value\(s\), the first at "
+                                         r"index \(1, 0, 3, 3\)"):
         train_one_iter(**params, x=x, t=t, learning_rate=0.1, weight_decay=0.0)
 
 
@@ -358,7 +379,8 @@ def test_train_one_iter_bad_labels_and_parameters(small_batch):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"input_shape": (8, 8)}, ValueError, r"input_shape must be \(C, H, W\), e\.g\. \(1, 8, 8\); got \(8, 8\)"),
+    ({"input_shape": (8, 8)}, ValueError, r"input_shape must be \(C, H, W\), e\.g\. \(1, 8, 8\); "
+                                          r"got \(8, 8\)"),
     ({"input_shape": "1x8x8"}, ValueError, r"input_shape must be \(C, H, W\)"),
     ({"input_shape": (1, 0, 8)}, ValueError, r"input_shape\[1\] must be an integer >= 1; got 0"),
     ({"input_shape": (1, 8.0, 8)}, TypeError, r"input_shape\[1\] must be an integer"),
@@ -385,12 +407,14 @@ def test_overflow_inside_the_network_names_the_scores_and_the_layer(rng):
     params["W_fc"] = np.full_like(params["W_fc"], 1e308)
     net = TinyNet(**params)
     x = np.full((3, 1, 8, 8), 0.5)  # finite input
-    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"scores contain \d+ NaN or infinite value\(s\).*"
-                                         r"although x is finite.*first in the output of fc "
-                                         r"\(its largest \|weight\| is 1e\+308\).*init_params") as info:
+    message = (r"scores contain \d+ NaN or infinite value\(s\).*"
+               r"although x is finite.*first in the output of fc "
+               r"\(its largest \|weight\| is 1e\+308\).*init_params")
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=message) as info:
         net.forward(x, np.array([0, 1, 2]))
     assert not str(info.value).startswith("x ")
-    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"scores contain .*output of fc"):
+    with np.errstate(all="ignore"), pytest.raises(ValueError,
+                                                  match=r"scores contain .*output of fc"):
         net.predict(x, batch_size=2)
 
 
@@ -398,7 +422,8 @@ def test_overflow_in_a_convolution_is_located_there():
     from tinynet import TinyNet
     params = init_params((1, 8, 8), 4, 4, rng=0)
     params["W_conv1"] = np.full_like(params["W_conv1"], 1e308)
-    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"first in the output of conv1"):
+    with np.errstate(all="ignore"), pytest.raises(ValueError,
+                                                  match=r"first in the output of conv1"):
         TinyNet(**params).forward(np.full((2, 1, 8, 8), 0.5), np.array([0, 1]))
 
 
@@ -416,8 +441,10 @@ def test_empty_batch_is_a_clear_error(small_batch):
 
 @pytest.mark.parametrize("method", ["evaluate", "accuracy"])
 @pytest.mark.parametrize("t, error, message", [
-    (None, TypeError, r"t must be an array of labels; got NoneType None\. Pass the true class labels, one per sample, of shape \(2,\)"),
-    (2, ValueError, r"t must be class indices of shape \(2,\), one label per sample; got the scalar 2\. For a single sample pass a list such as t=\[2\]"),
+    (None, TypeError, r"t must be an array of labels; got NoneType None\. Pass the true class "
+                      r"labels, one per sample, of shape \(2,\)"),
+    (2, ValueError, r"t must be class indices of shape \(2,\), one label per sample; got the "
+                    r"scalar 2\. For a single sample pass a list such as t=\[2\]"),
 ])
 def test_evaluate_and_accuracy_need_labels(small_batch, method, t, error, message):
     from tinynet import TinyNet

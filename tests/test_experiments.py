@@ -95,7 +95,7 @@ def test_digits_split_arrays_are_read_only_and_say_so():
 
 def test_digits_split_is_shared_but_each_caller_gets_its_own_views():
     first, second = E.digits_split(0), E.digits_split(seed=0)
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         assert a is not b and np.shares_memory(a, b)  # loaded once
         assert not a.flags.writeable
     first.x_train.shape = (len(first.x_train), 64)  # reshaping one's own view in place
@@ -103,7 +103,7 @@ def test_digits_split_is_shared_but_each_caller_gets_its_own_views():
     assert E.digits_split(0).x_train.shape == (1079, 1, 8, 8)
     # the numbers are those of load_digits_split(seed=0)
     fresh = load_digits_split(seed=0)
-    for a, b in zip(E.digits_split(0), fresh):
+    for a, b in zip(E.digits_split(0), fresh, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(E.digits_split(1).t_train, fresh.t_train)
 
@@ -114,15 +114,8 @@ def test_training_on_the_read_only_split_leaves_it_unchanged():
     quiet(E.training_experiment, epochs=1, train_size=64)
     quiet(E.network_experiment, epochs=1, train_size=64, batchnorm=True, dropout=0.2)
     E.digits_scorer(train_size=64, epochs=1)(0.1, 1e-4)
-    for a, b in zip(split, before):
+    for a, b in zip(split, before, strict=True):
         np.testing.assert_array_equal(a, b)
-
-
-def test_training_experiment_good_rate_learns():
-    summary = E.training_experiment(learning_rate=0.1, epochs=5)
-    assert not summary["diverged"]
-    assert summary["val_accuracy"] > 0.8
-    assert summary["train_loss"] < 1.0
 
 
 def test_training_experiment_good_rate_learns():
@@ -382,7 +375,7 @@ def test_seed_comparison_is_paired_by_seed():
             for s in (0, 1)]
     fast = [E.network_experiment(epochs=1, hidden_sizes=(10,), learning_rate=0.1, seed=s)
             for s in (0, 1)]
-    d = [round(f["val_accuracy"] - s["val_accuracy"], 3) for s, f in zip(slow, fast)]
+    d = [round(f["val_accuracy"] - s["val_accuracy"], 3) for s, f in zip(slow, fast, strict=True)]
     assert result["val_accuracy"]["differences"] == d
     assert result["val_accuracy"]["up"] == sum(x > 0 for x in d) == 2
 
@@ -549,36 +542,36 @@ def small_digits():
 
 
 @pytest.fixture(scope="module")
-def small_study(small_digits):
+def init_study(small_digits):
     return E.init_training_study(weight_stds=(0.01, "he"), seeds=[0, 1], hidden_sizes=(30, 30, 30),
                                  learning_rate=0.1, epochs=4, batch_size=20, data=small_digits)
 
 
-def test_init_training_study_equals_direct_runs(small_study, small_digits):
-    assert small_study["train_loss"].shape == (2, 2, 5)
-    assert small_study["val_accuracy"].shape == (2, 2, 5)
-    np.testing.assert_array_equal(small_study["epoch"], np.arange(5))
+def test_init_training_study_equals_direct_runs(init_study, small_digits):
+    assert init_study["train_loss"].shape == (2, 2, 5)
+    assert init_study["val_accuracy"].shape == (2, 2, 5)
+    np.testing.assert_array_equal(init_study["epoch"], np.arange(5))
     x = small_digits.x_train.reshape(200, -1)
     x_val = small_digits.x_val.reshape(100, -1)
     net = build_mlp(64, (30, 30, 30), 10, weight_std="he", seed=1)
     history = train_network(net, x, small_digits.t_train, x_val, small_digits.t_val,
                             optimizer=SGD(0.1), epochs=4, batch_size=20, seed=1)
-    np.testing.assert_array_equal(small_study["train_loss"][1, 1], history.train_loss)
-    np.testing.assert_array_equal(small_study["val_accuracy"][1, 1], history.val_accuracy)
-    assert not small_study["diverged"].any()
+    np.testing.assert_array_equal(init_study["train_loss"][1, 1], history.train_loss)
+    np.testing.assert_array_equal(init_study["val_accuracy"][1, 1], history.val_accuracy)
+    assert not init_study["diverged"].any()
 
 
-def test_tiny_weights_do_not_learn_and_he_does(small_study):
-    tiny, he = small_study["train_loss"]
+def test_tiny_weights_do_not_learn_and_he_does(init_study):
+    tiny, he = init_study["train_loss"]
     assert np.all(np.abs(tiny[:, -1] - math.log(10)) < 0.02)  # chance: the signal vanished
     assert np.all(he[:, -1] < 0.8 * math.log(10))
-    rows = E.describe_init_training(small_study, epoch=4)
+    rows = E.describe_init_training(init_study, epoch=4)
     assert [r["label"] for r in rows] == ["std 0.01", "He"]
     assert rows[1]["loss_mean"] == pytest.approx(he[:, 4].mean())
     assert rows[1]["loss_sd"] == pytest.approx(he[:, 4].std())
-    assert rows[0]["val_max"] == pytest.approx(small_study["val_accuracy"][0, :, -1].max())
+    assert rows[0]["val_max"] == pytest.approx(init_study["val_accuracy"][0, :, -1].max())
     with pytest.raises(ValueError, match="epoch must be at most 4"):
-        E.describe_init_training(small_study, epoch=5)
+        E.describe_init_training(init_study, epoch=5)
 
 
 def test_init_training_argument_errors(small_digits):

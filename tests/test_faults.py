@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,7 +45,8 @@ def _fake_files(n_train=5, n_test=3, seed=0):
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
         labels = rng.integers(0, 10, size=n, dtype=np.uint8)
-        files[f"{prefix}-images-idx3-ubyte.gz"] = _gz(_idx_bytes(0x803, (n, 28, 28), images.tobytes()))
+        files[f"{prefix}-images-idx3-ubyte.gz"] = _gz(_idx_bytes(0x803, (n, 28, 28),
+                                                                  images.tobytes()))
         files[f"{prefix}-labels-idx1-ubyte.gz"] = _gz(_idx_bytes(0x801, (n,), labels.tobytes()))
     return files
 
@@ -215,7 +215,8 @@ def test_oversize_stream_is_cut_at_the_expected_size(tmp_path, server, files):
     cache = tmp_path / "cache"
     size = len(files[FIRST])
     with pytest.raises(DatasetDownloadError,
-                       match=rf"size mismatch: got more than {size:,} bytes \({size + 1:,} of {size:,} bytes read\)"):
+                       match=rf"size mismatch: got more than {size:,} bytes "
+                             rf"\({size + 1:,} of {size:,} bytes read\)"):
         load_mnist(cache_dir=cache, mirrors=[server.url("big")], checksums=_sums(files),
                    sizes=_sizes(files), timeout=2, deadline=5)
     assert _leftovers(cache) == []
@@ -224,7 +225,8 @@ def test_oversize_stream_is_cut_at_the_expected_size(tmp_path, server, files):
 def test_oversize_stream_is_cut_even_without_known_sizes(tmp_path, server, files, monkeypatch):
     # With custom checksums and no sizes, the published sizes are the upper bounds.
     monkeypatch.setitem(datasets.MNIST_FILES, FIRST, (1000, MNIST_FILES[FIRST][1]))
-    with pytest.raises(DatasetDownloadError, match=r"got more than 1,000 bytes \(1,001 of at most 1,000 bytes read\)"):
+    with pytest.raises(DatasetDownloadError, match=r"got more than 1,000 bytes \(1,001 of at most "
+                                                   r"1,000 bytes read\)"):
         load_mnist(cache_dir=tmp_path / "cache", mirrors=[server.url("big")],
                    checksums=_sums(files), timeout=2, deadline=5)
 
@@ -232,7 +234,8 @@ def test_oversize_stream_is_cut_even_without_known_sizes(tmp_path, server, files
 def test_announced_oversize_is_refused_before_reading(tmp_path, server, files):
     size = len(files[FIRST])
     with pytest.raises(DatasetDownloadError,
-                       match=rf"the server announces 200,000,000 bytes, expected {size:,}; nothing was read"):
+                       match=rf"the server announces 200,000,000 bytes, expected {size:,}; "
+                             r"nothing was read"):
         load_mnist(cache_dir=tmp_path / "cache", mirrors=[server.url("biglen")],
                    checksums=_sums(files), sizes=_sizes(files), timeout=2, deadline=5)
 
@@ -241,7 +244,8 @@ def test_dripping_server_is_cut_off_by_the_deadline(tmp_path, server, files):
     cache = tmp_path / "cache"
     start = time.monotonic()
     with pytest.raises(DatasetDownloadError,
-                       match=rf"deadline exceeded: got \d+ of {len(files[FIRST]):,} bytes in 0.5 s"):
+                       match=rf"deadline exceeded: got \d+ of {len(files[FIRST]):,} bytes "
+                             r"in 0.5 s"):
         load_mnist(cache_dir=cache, mirrors=[server.url("drip")], checksums=_sums(files),
                    sizes=_sizes(files), timeout=1, deadline=0.5)
     assert time.monotonic() - start < 2.0  # deadline + at most one read's timeout
@@ -252,7 +256,8 @@ def test_a_dead_mirror_costs_one_timeout_not_one_per_file(tmp_path, server, file
     start = time.monotonic()
     (x_train, _), _ = load_mnist(cache_dir=tmp_path / "cache",
                                  mirrors=[silent_mirror, server.url("ok")],
-                                 checksums=_sums(files), sizes=_sizes(files), timeout=0.5, deadline=5)
+                                 checksums=_sums(files), sizes=_sizes(files), timeout=0.5,
+                                 deadline=5)
     elapsed = time.monotonic() - start
     assert x_train.shape == (5, 1, 28, 28)
     assert elapsed < 1.5, f"{elapsed:.2f} s: the silent mirror was waited on more than once"
@@ -276,7 +281,8 @@ def test_redirect_loop_is_reported(tmp_path, server, files):
 
 
 def test_redirect_to_a_local_file_is_refused(tmp_path, server, files):
-    with pytest.raises(DatasetDownloadError, match=r"Redirection to url 'file:///etc/hostname' is not allowed"):
+    with pytest.raises(DatasetDownloadError, match=r"Redirection to url 'file:///etc/hostname' is "
+                                                   r"not allowed"):
         load_mnist(cache_dir=tmp_path / "cache", mirrors=[server.url("tofile")],
                    checksums=_sums(files), sizes=_sizes(files), timeout=2, deadline=5)
 
@@ -287,7 +293,8 @@ def test_cache_entry_that_is_a_folder(tmp_path, server, files):
     cache = tmp_path / "cache"
     (cache / "mnist" / FIRST).mkdir(parents=True)
     with pytest.raises(DatasetCacheError,
-                       match=rf"the cache entry .*{FIRST} is a folder, not a file.*Remove that folder"):
+                       match=rf"the cache entry .*{FIRST} is a folder, not a file"
+                             r".*Remove that folder"):
         load_mnist(cache_dir=cache, mirrors=[server.url("ok")], checksums=_sums(files))
     assert server.requests == []  # nothing downloaded
 
@@ -296,7 +303,8 @@ def test_cache_dir_that_is_a_file(tmp_path, server, files):
     not_a_folder = tmp_path / "data.txt"
     not_a_folder.write_text("")
     for download in (True, False):
-        with pytest.raises(DatasetCacheError, match=r"the cache folder .*data.txt is a file, not a folder"):
+        with pytest.raises(DatasetCacheError, match=r"the cache folder .*data.txt is a file, "
+                                                    r"not a folder"):
             load_mnist(cache_dir=not_a_folder, mirrors=[server.url("ok")], checksums=_sums(files),
                        download=download)
     assert server.requests == []
@@ -310,7 +318,8 @@ def test_read_only_cache_lacking_files(tmp_path, server, files, monkeypatch):
         raise PermissionError(13, "Permission denied")
     monkeypatch.setattr(datasets.tempfile, "mkstemp", refuse)
     with pytest.raises(DatasetCacheError,
-                       match=r"cannot write to the cache folder .*mnist \(Permission denied\), which lacks "
+                       match=r"cannot write to the cache folder .*mnist \(Permission "
+                             r"denied\), which lacks "
                              r"train-images-idx3-ubyte.gz, .*TINYNET_DATA_DIR"):
         load_mnist(cache_dir=cache, mirrors=[server.url("ok")], checksums=_sums(files))
     assert server.requests == []
@@ -320,14 +329,16 @@ def test_read_only_cache_with_all_files_still_loads(tmp_path, files, monkeypatch
     cache = tmp_path / "cache"
     _write(cache / "mnist", files)
     monkeypatch.setattr(datasets.tempfile, "mkstemp", lambda *a, **k: 1 / 0)  # never called
-    (x_train, _), _ = load_mnist(cache_dir=cache, mirrors=["http://127.0.0.1:9/"], checksums=_sums(files))
+    (x_train, _), _ = load_mnist(cache_dir=cache, mirrors=["http://127.0.0.1:9/"],
+                                 checksums=_sums(files))
     assert x_train.shape == (5, 1, 28, 28)
 
 
 def test_cli_names_a_data_dir_that_is_a_file(tmp_path, capsys):
     not_a_folder = tmp_path / "data.txt"
     not_a_folder.write_text("")
-    code = cli.main(["train", "--dataset", "mnist", "--data-dir", str(not_a_folder), "--no-progress"])
+    code = cli.main(["train", "--dataset", "mnist", "--data-dir", str(not_a_folder),
+                     "--no-progress"])
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("tinynet: could not load mnist: the cache folder")
@@ -350,7 +361,8 @@ def test_stale_part_files_are_removed_on_the_next_run(tmp_path, files):
     dead = folder / f"{FIRST}.{host}.{_dead_pid()}.abc123.part"  # its process is gone
     old = folder / f"{FIRST}.k3j4h5.part"  # an old-style name, last written 2 hours ago
     live = folder / f"{FIRST}.{host}.{os.getpid()}.def456.part"  # a download still running
-    other_host = folder / f"{FIRST}.elsewhere.example.1.ghi789.part"  # a shared cache: not ours to judge
+    # a shared cache: another host's download is not ours to judge
+    other_host = folder / f"{FIRST}.elsewhere.example.1.ghi789.part"
     for part in (dead, old, live, other_host):
         part.write_bytes(b"partial")
     two_hours_ago = time.time() - 7200
@@ -370,7 +382,11 @@ def test_a_killed_download_leaves_a_part_file_that_the_next_run_removes(tmp_path
     process = subprocess.Popen([sys.executable, "-c", code])
     try:
         deadline = time.monotonic() + 20
-        while not any(p.suffix == ".part" for p in (cache / "mnist").glob("*")) if (cache / "mnist").exists() else True:
+        def started():
+            folder = cache / "mnist"
+            return folder.exists() and any(p.suffix == ".part" for p in folder.glob("*"))
+
+        while not started():
             assert time.monotonic() < deadline, "the download never started"
             time.sleep(0.05)
         process.kill()  # SIGKILL: no cleanup possible
@@ -392,20 +408,23 @@ def _load_with(tmp_path, files, **replace):
     return load_mnist(cache_dir=tmp_path / "cache", mirrors=[source], checksums=_sums(files))
 
 
-@pytest.mark.parametrize("dims", [(2**32 - 1, 2**32 - 1, 2**32 - 1), (2**31, 28, 28), (60_001, 28, 28), (5, 28, 29)])
+@pytest.mark.parametrize("dims", [(2**32 - 1, 2**32 - 1, 2**32 - 1), (2**31, 28, 28),
+                                  (60_001, 28, 28), (5, 28, 29)])
 def test_idx_header_sizes_that_overflow_or_are_not_mnist(tmp_path, files, dims):
     bad = _gz(_idx_bytes(0x803, dims, b"\0" * 100))
-    with pytest.raises(ValueError, match=r"the IDX header claims shape .*but an MNIST images file holds "
-                                         r"at most 60,000 images of 28x28 pixels"):
+    with pytest.raises(ValueError, match=r"the IDX header claims shape .*but an MNIST images "
+                                         r"file holds at most 60,000 images of 28x28 pixels"):
         _load_with(tmp_path, files, **{FIRST: bad})
 
 
 def test_idx_header_that_disagrees_with_the_data(tmp_path, files):
     short = _gz(_idx_bytes(0x803, (5, 28, 28), b"\0" * 100))
-    with pytest.raises(ValueError, match=r"header promises shape \(5, 28, 28\).*truncated or corrupt"):
+    with pytest.raises(ValueError, match=r"header promises shape \(5, 28, "
+                                         r"28\).*truncated or corrupt"):
         _load_with(tmp_path, files, **{FIRST: short})
     long = _gz(_idx_bytes(0x803, (5, 28, 28), b"\0" * (5 * 784 + 10)))
-    with pytest.raises(ValueError, match=r"header promises shape \(5, 28, 28\).*holds more data than that"):
+    with pytest.raises(ValueError, match=r"header promises shape \(5, 28, 28\).*holds more "
+                                         r"data than that"):
         _load_with(tmp_path, files, **{FIRST: long})
 
 
@@ -421,7 +440,8 @@ def test_gzip_bomb_is_not_inflated(tmp_path, files):
     bomb = gzip.compress(_idx_bytes(0x803, (5, 28, 28), bytes(64 << 20)), compresslevel=9, mtime=0)
     assert len(bomb) < MNIST_FILES[FIRST][0]  # small enough to pass the download size cap
     start = time.monotonic()
-    with pytest.raises(ValueError, match=r"header promises shape \(5, 28, 28\).*holds more data than that"):
+    with pytest.raises(ValueError, match=r"header promises shape \(5, 28, 28\).*holds more "
+                                         r"data than that"):
         _load_with(tmp_path, files, **{FIRST: bomb})
     assert time.monotonic() - start < 2.0
 

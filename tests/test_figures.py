@@ -29,7 +29,7 @@ def test_writes_every_figure_as_png(drawn):
 
 
 def test_same_bytes_twice_and_no_software_tag(drawn):
-    for a, b in zip(*drawn):
+    for a, b in zip(*drawn, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
         assert b"matplotlib" not in a.read_bytes().lower(), a.name
 

@@ -9,9 +9,16 @@ import math
 import numpy as np
 import pytest
 
-from tinynet.initialization import (ACTIVATIONS, activation_histograms, describe_weight_std,
-                                    distinct_units, fan_in, init_std, init_weights,
-                                    saturated_fraction)
+from tinynet.initialization import (
+    ACTIVATIONS,
+    activation_histograms,
+    describe_weight_std,
+    distinct_units,
+    fan_in,
+    init_std,
+    init_weights,
+    saturated_fraction,
+)
 from tinynet.network import build_mlp
 
 

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 
 from tinynet.gradcheck import numerical_gradient
-from tinynet.landscapes import (LEARNING_RATES, START, across_travel, distance_to_minimum, f,
-                                grad_f, optimizer_path, random_starts)
+from tinynet.landscapes import (
+    LEARNING_RATES,
+    START,
+    across_travel,
+    distance_to_minimum,
+    f,
+    grad_f,
+    optimizer_path,
+    random_starts,
+)
 from tinynet.optim import OPTIMIZERS, SGD, Adam, Momentum
 
 
@@ -16,7 +24,7 @@ def test_f_and_its_gradient():
     rng = np.random.default_rng(0)
     for _ in range(5):
         point = rng.normal(0, 3, 2)
-        numeric = numerical_gradient(lambda: f(point[0], point[1]), point)
+        numeric = numerical_gradient(lambda point=point: f(point[0], point[1]), point)
         np.testing.assert_allclose(grad_f(*point), numeric, rtol=1e-7, atol=1e-9)
     # elementwise on arrays
     np.testing.assert_array_equal(f(np.array([0.0, 10.0]), np.array([1.0, 0.0])), [1.0, 5.0])
@@ -65,7 +73,8 @@ def test_every_optimizer_gets_closer_with_the_table_rates(name):
 
 
 def test_across_travel():
-    assert across_travel(np.array([[0, 2.0], [0, -1.0], [0, 0.5], [3.0, 0.0]])) == (3 + 1.5 + 0.5) / 2
+    zigzag = np.array([[0, 2.0], [0, -1.0], [0, 0.5], [3.0, 0.0]])
+    assert across_travel(zigzag) == (3 + 1.5 + 0.5) / 2
     assert across_travel(np.array([[0, -1.0], [5, -0.5], [9, 0.0]])) == 1.0  # straight down
 
 

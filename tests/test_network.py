@@ -5,8 +5,16 @@ import pytest
 
 from tinynet import TinyNet, init_params, train
 from tinynet.gradcheck import numerical_gradient, relative_error
-from tinynet.layers import (BatchNormalization, Convolution, Dropout, FullyConnected, MaxPool,
-                            Relu, Sigmoid, Tanh)
+from tinynet.layers import (
+    BatchNormalization,
+    Convolution,
+    Dropout,
+    FullyConnected,
+    MaxPool,
+    Relu,
+    Sigmoid,
+    Tanh,
+)
 from tinynet.network import Network, build_mlp, train_network
 from tinynet.optim import SGD
 from tinynet.training import History
@@ -41,7 +49,7 @@ def test_network_of_tinynet_layers_equals_tinynet_exactly(rng, digits_like):
     grads_tiny = tiny.backward()
     grads_net = net.backward()
     assert list(grads_net) == ["W_1", "b_1", "W_2", "b_2", "W_3", "b_3"]
-    for got, want in zip(grads_net.values(), grads_tiny):
+    for got, want in zip(grads_net.values(), grads_tiny, strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -176,7 +184,8 @@ def test_build_mlp_weight_scales():
 
 
 def test_build_mlp_is_seeded_and_chooses_activations():
-    a, b, c = build_mlp(4, [3], 2, seed=7), build_mlp(4, [3], 2, seed=7), build_mlp(4, [3], 2, seed=8)
+    a, b = build_mlp(4, [3], 2, seed=7), build_mlp(4, [3], 2, seed=7)
+    c = build_mlp(4, [3], 2, seed=8)
     np.testing.assert_array_equal(a.params["W_1"], b.params["W_1"])
     assert not np.array_equal(a.params["W_1"], c.params["W_1"])
     assert isinstance(build_mlp(4, [3], 2, activation="sigmoid").layers[1], Sigmoid)
@@ -315,9 +324,10 @@ def test_batch_norm_skips_a_last_batch_of_one_sample(rng):
 
 
 def test_convolutional_network_with_batch_norm_per_channel_gradients(rng):
-    net = Network([Convolution(0.5 * rng.standard_normal((3, 2, 3, 3)), 0.1 * rng.standard_normal(3),
-                               pad=1),
-                   BatchNormalization(1 + 0.2 * rng.standard_normal(3), 0.1 * rng.standard_normal(3)),
+    net = Network([Convolution(0.5 * rng.standard_normal((3, 2, 3, 3)),
+                               0.1 * rng.standard_normal(3), pad=1),
+                   BatchNormalization(1 + 0.2 * rng.standard_normal(3),
+                                      0.1 * rng.standard_normal(3)),
                    Relu(), MaxPool(2, 2, 2),
                    FullyConnected(0.3 * rng.standard_normal((12, 4)), np.zeros(4))])
     assert list(net.params) == ["W_1", "b_1", "gamma_1", "beta_1", "W_2", "b_2"]

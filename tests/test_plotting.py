@@ -254,7 +254,8 @@ def test_plot_paths_draws_contours_and_one_line_per_path():
     assert plotting.plot_paths(paths, ax=ax, title="two") is ax
     labels = [line.get_label() for line in ax.get_lines()]
     assert "sgd" in labels and "adam" in labels
-    np.testing.assert_array_equal(ax.get_lines()[labels.index("sgd")].get_xdata(), paths["sgd"][:, 0])
+    sgd_line = ax.get_lines()[labels.index("sgd")]
+    np.testing.assert_array_equal(sgd_line.get_xdata(), paths["sgd"][:, 0])
     assert len(ax.collections) >= 1  # the contour set
     assert ax.get_xlim() == (-10, 10) and ax.get_title() == "two"
     assert ax.get_legend() is not None

@@ -1,6 +1,8 @@
-"""Tests for tinynet.presets: each teaching scenario shows its lesson, and the line of Python repeats a run."""
+"""Tests for tinynet.presets: each teaching scenario shows its lesson.
 
-import ast
+And the line of Python that the panels print repeats a run.
+"""
+
 import functools
 import inspect
 import math
@@ -15,14 +17,10 @@ from tinynet.presets import (
     NETWORK_PRESETS,
     TRAINING_DEFAULTS,
     TRAINING_PRESETS,
-    matching_preset,
     network_preset_settings,
     preset_settings,
-    python_line,
-    round_significant,
     tidy_settings,
 )
-
 
 SEEDS = range(5)  # every lesson is checked on seeds 0-4, not just seed 0
 

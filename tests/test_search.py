@@ -172,7 +172,7 @@ def test_narrowed_ranges_contain_the_best_trials(top, widen):
 def test_narrowing_zooms_in_on_the_peak():
     first = random_search(peaked, RANGES, 40, seed=2)
     ranges = first.narrowed(top=5)
-    width = {n: math.log10(h / l) for n, (l, h) in ranges.items()}
+    width = {n: math.log10(high / low) for n, (low, high) in ranges.items()}
     assert width["learning_rate"] < 3 and 1e-3 < ranges["learning_rate"][0] < 0.1 \
         < ranges["learning_rate"][1]
     second = random_search(peaked, ranges, 40, seed=3)
@@ -191,7 +191,7 @@ def test_failed_trials_rank_last_and_never_win():
     assert len(result.top(100)) == 30 - result.n_failed
     all_failed = random_search(lambda **s: float("nan"), RANGES, 3)
     with pytest.raises(ValueError, match="every trial failed"):
-        all_failed.best_settings
+        _ = all_failed.best_settings
 
 
 def test_progress_bar_counts_trials(capsys):

@@ -165,7 +165,8 @@ def test_penalty_and_train_loss_with_weight_decay(params, data, decay_biases):
     )
     assert history.penalty[-1] == pytest.approx(expected, rel=1e-12)
     initial = 0.5 * weight_decay * sum(
-        np.sum(params[name] ** 2) for name in PARAM_NAMES if decay_biases or not name.startswith("b_")
+        np.sum(params[name] ** 2) for name in PARAM_NAMES
+        if decay_biases or not name.startswith("b_")
     )
     assert history.penalty[0] == pytest.approx(initial, rel=1e-12)
     # train_loss is the data loss only: the mean cross-entropy, no penalty
@@ -187,7 +188,8 @@ def test_train_does_not_modify_its_arguments(params, data):
         np.testing.assert_array_equal(given[name], snapshot[name], err_msg=name)
         assert not np.shares_memory(net.params[name], given[name]), name
         assert not np.array_equal(net.params[name], given[name]), f"{name} was not trained"
-    for a, b in zip((x_train, t_train, x_val, t_val), (x_copy, t_copy, xv_copy, tv_copy)):
+    for a, b in zip((x_train, t_train, x_val, t_val), (x_copy, t_copy, xv_copy, tv_copy),
+                    strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -201,7 +203,7 @@ def test_full_batch_epoch_equals_train_one_iter(params, data, weight_decay):
     (order,) = minibatches(N, N, np.random.default_rng(seed))
     expected = train_one_iter(*(params[name] for name in PARAM_NAMES), x_train[order],
                               t_train[order], learning_rate, weight_decay)
-    for name, e in zip(PARAM_NAMES, expected):
+    for name, e in zip(PARAM_NAMES, expected, strict=True):
         np.testing.assert_allclose(net.params[name], e, rtol=1e-12, atol=1e-14, err_msg=name)
     _, loss_before = tinynet.TinyNet(**params).forward(x_train[order], t_train[order])
     assert history.iteration_loss == [pytest.approx(loss_before, rel=1e-12)]
@@ -322,16 +324,19 @@ def test_data_that_do_not_fit_the_parameters_fail_before_the_progress_bar(params
 
 def test_params_must_be_a_dict(params, data):
     x_train, t_train, _, _ = data
-    with pytest.raises(TypeError, match=r"params must be a dict of the six TinyNet arrays; got list"):
+    with pytest.raises(TypeError,
+                       match=r"params must be a dict of the six TinyNet arrays; got list"):
         train(list(params.values()), x_train, t_train)
 
 
 @pytest.mark.parametrize("learning_rate, weight_decay", [(0.1, 1e6), (1.0, 10.0)])
-def test_divergence_from_weight_decay_blames_weight_decay(params, data, learning_rate, weight_decay):
+def test_divergence_from_weight_decay_blames_weight_decay(params, data, learning_rate,
+                                                          weight_decay):
     with pytest.warns(RuntimeWarning, match="weight decay"):
         _, history = run(params, data, learning_rate=learning_rate, weight_decay=weight_decay)
     assert history.diverged
-    assert f"The weight decay {weight_decay:g} is too large for the learning rate {learning_rate:g}" in history.message
+    assert (f"The weight decay {weight_decay:g} is too large for the learning rate "
+            f"{learning_rate:g}") in history.message
     assert "1 - learning_rate * weight_decay" in history.message
     assert "try a smaller one" not in history.message  # the learning rate is not blamed
 
@@ -439,10 +444,12 @@ def test_divergence_with_an_optimizer_object(params, data):
 
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(optimizer="adamw"), ValueError, r"optimizer must be one of \['adagrad', 'adam'"),
-    (dict(optimizer=3), TypeError, "optimizer must be None, a name such as 'adam', or an optimizer object"),
+    (dict(optimizer=3), TypeError,
+     "optimizer must be None, a name such as 'adam', or an optimizer object"),
     (dict(optimizer=Adam(), learning_rate=0.01), ValueError,
      "learning_rate, weight_decay and decay_biases belong to the optimizer object"),
-    (dict(optimizer=Adam(), weight_decay=0.1), ValueError, r"set them there, e.g. Adam\(learning_rate=0.1, weight_decay=0.1\)"),
+    (dict(optimizer=Adam(), weight_decay=0.1), ValueError,
+     r"set them there, e.g. Adam\(learning_rate=0.1, weight_decay=0.1\)"),
     (dict(optimizer="adam", learning_rate=-1), ValueError, "learning_rate must be >= 0"),
 ])
 def test_bad_optimizer_arguments(params, data, kwargs, error, match):

@@ -31,8 +31,8 @@ listed before it; ``tests/test_layout.py`` checks the order):
   :mod:`~tinynet.cli`.
 """
 
-from .model import PARAM_NAMES, TinyNet, init_params, output_shapes, train_one_iter
 from . import fast
+from .model import PARAM_NAMES, TinyNet, init_params, output_shapes, train_one_iter
 from .network import Network, build_mlp, train_network
 from .optim import OPTIMIZERS, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSProp, make_optimizer
 from .training import History, train

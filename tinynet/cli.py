@@ -166,7 +166,8 @@ def check_output(text):
             f"--output {text}: the folder {folder} does not exist; create it first "
             f"(mkdir -p {folder}) or choose another.")
     if path.exists() and not path.is_file():
-        raise CommandError(f"--output {text} exists and is not a regular file; choose another name.")
+        raise CommandError(f"--output {text} exists and is not a regular file; "
+                           "choose another name.")
     try:  # a real write test: os.access is fooled by root and read-only mounts
         if path.exists():
             with open(path, "ab"):

@@ -91,7 +91,8 @@ def _check_seed(seed):
 
 def _check_float_dtype(dtype):
     if dtype is None:  # np.dtype(None) would silently mean float64
-        raise TypeError("dtype must be a floating-point dtype; got None. Pass np.float32 or np.float64.")
+        raise TypeError("dtype must be a floating-point dtype; got None. "
+                        "Pass np.float32 or np.float64.")
     try:
         resolved = np.dtype(dtype)
     except TypeError:
@@ -955,7 +956,8 @@ def make_quadratic_data(
             f"{n_samples!r}. Pass e.g. n_samples=20."
         )
     if n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int; got {n_samples}. Pass e.g. n_samples=20.")
+        raise ValueError(f"n_samples must be a positive int; got {n_samples}. "
+                         "Pass e.g. n_samples=20.")
     if not _is_number(noise):
         raise TypeError(
             f"noise must be a number >= 0; got {type(noise).__name__} {noise!r}. "

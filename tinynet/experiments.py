@@ -24,14 +24,25 @@ import numpy as np
 from . import landscapes
 from ._checks import _describe, as_float_array, check_int, check_labels, check_number
 from .datasets import Split, load_digits_split, make_quadratic_data, quadratic_curve
-from .initialization import (_check_activation, _check_weight_std, activation_histograms,
-                             describe_weight_std, saturated_fraction)
+from .initialization import (
+    _check_activation,
+    _check_weight_std,
+    activation_histograms,
+    describe_weight_std,
+    saturated_fraction,
+)
 from .layers import BatchNormalization
 from .model import init_params
 from .network import build_mlp, train_network
 from .optim import OPTIMIZERS, SGD, make_optimizer
-from .plotting import (plot_descent_path, plot_history, plot_message, plot_paths,
-                       plot_polynomial_fit, plot_seed_band)
+from .plotting import (
+    plot_descent_path,
+    plot_history,
+    plot_message,
+    plot_paths,
+    plot_polynomial_fit,
+    plot_seed_band,
+)
 from .polynomial import fit_polynomial, mean_squared_error, predict_polynomial
 from .presets import round_significant
 from .search import ValidationScorer
@@ -243,7 +254,8 @@ def format_setting(value):
 
 
 def _run_title(learning_rate, weight_decay, train_size=None, extra=()):
-    title = f"learning rate {format_setting(learning_rate)}, weight decay {format_setting(weight_decay)}"
+    title = (f"learning rate {format_setting(learning_rate)}, "
+             f"weight decay {format_setting(weight_decay)}")
     for part in extra:
         title += f", {part}"
     if train_size is not None:
@@ -410,7 +422,7 @@ def seed_comparison(function, seeds, baseline, changed, figures=("val_accuracy",
     new = seed_study(function, seeds, **new_settings)
     result = {"seeds": base["seeds"], "diverged": base["diverged"] + new["diverged"]}
     for name in figures:
-        pairs = [(a[name], b[name]) for a, b in zip(base["runs"], new["runs"])
+        pairs = [(a[name], b[name]) for a, b in zip(base["runs"], new["runs"], strict=True)
                  if not a["diverged"] and not b["diverged"]]
         d = np.array([b - a for a, b in pairs])
         result[name] = {
@@ -865,7 +877,7 @@ def accuracy_with_batch_statistics(network, x, t, batch_size):
     try:
         return network._in_eval_mode(run)
     finally:
-        for layer, (mean, var) in zip(norms, saved):
+        for layer, (mean, var) in zip(norms, saved, strict=True):
             layer.running_mean, layer.running_var = mean, var
 
 

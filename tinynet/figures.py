@@ -38,7 +38,7 @@ def draw_gradient_descent():
     """Three learning rates on the bumpy loss, from w = 2, 30 steps each."""
     fig, axes = new_figure(ncols=3, width=4.3, height=3.5)
     for ax, (learning_rate, label) in zip(axes, [(0.01, "too small"), (0.1, "about right"),
-                                                 (0.45, "too large")]):
+                                                 (0.45, "too large")], strict=True):
         result = experiments.gradient_descent_experiment(learning_rate=learning_rate,
                                                          start=2.0, steps=30, ax=ax)
         ax.set_title(f"{label}: learning rate {learning_rate:g}\n"
@@ -50,7 +50,8 @@ def draw_gradient_descent():
 def draw_underfit_fit_overfit():
     """Degree 1, 2 and 15 fitted to 20 noisy samples of a parabola."""
     fig, axes = new_figure(ncols=3, width=4.3, height=3.5)
-    for ax, (degree, label) in zip(axes, [(1, "underfits"), (2, "fits"), (15, "overfits")]):
+    for ax, (degree, label) in zip(axes, [(1, "underfits"), (2, "fits"), (15, "overfits")],
+                                   strict=True):
         result = experiments.polynomial_experiment(degree=degree, ax=ax)
         ax.set_title(f"degree {degree} {label}\ntrain MSE {result['train_mse']:.2g}, "
                      f"test MSE {result['test_mse']:.2g}", fontsize="medium")

@@ -20,8 +20,15 @@ layer after it owns ``gamma_k`` and ``beta_k``.
 
 import numpy as np
 
-from ._checks import (NonFiniteError, all_finite, as_float_array, as_generator, check_int,
-                      check_labels, check_number)
+from ._checks import (
+    NonFiniteError,
+    all_finite,
+    as_float_array,
+    as_generator,
+    check_int,
+    check_labels,
+    check_number,
+)
 from .initialization import ACTIVATIONS, init_std
 from .layers import BatchNormalization, Dropout, FullyConnected, SoftmaxWithLoss
 from .training import training_loop
@@ -44,8 +51,8 @@ def _name_parameters(layers):
     for layer in layers:
         if getattr(layer, "W", None) is not None:
             k += 1
-            entries += [(f"{prefix}_{k}", layer, attr, grad)
-                        for attr, grad, prefix in _WEIGHTED if getattr(layer, attr, None) is not None]
+            entries += [(f"{prefix}_{k}", layer, attr, grad) for attr, grad, prefix in _WEIGHTED
+                        if getattr(layer, attr, None) is not None]
         if getattr(layer, "gamma", None) is not None:
             if k == 0 or k in normalised:
                 k += 1
@@ -148,7 +155,8 @@ class Network:
         with np.errstate(all="ignore"):
             out = x
             for i, layer in enumerate(self.layers):
-                out = layer.forward(out) if i == 0 else getattr(layer, "_forward", layer.forward)(out)
+                forward = layer.forward if i == 0 else getattr(layer, "_forward", layer.forward)
+                out = forward(out)
                 if not np.all(np.isfinite(out)):
                     culprit = i
                     break
@@ -320,7 +328,7 @@ def build_mlp(input_size, hidden_sizes, output_size, activation="relu", weight_s
 
     layers = []
     sizes = [input_size] + hidden_sizes + [output_size]
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         W = rng.standard_normal((fan_in, fan_out)) * init_std((fan_in, fan_out), weight_std)
         layers.append(FullyConnected(W, np.zeros(fan_out)))
         if i == len(hidden_sizes):

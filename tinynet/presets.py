@@ -23,7 +23,7 @@ only calls them, and the tests call them directly.
     >>> settings = preset_settings("learning rate too large")
     >>> python_line(settings)
     'from tinynet.experiments import training_experiment; training_experiment(learning_rate=3.0, weight_decay=0.0, epochs=10, batch_size=32, train_size=None, seed=0)'
-"""
+"""  # noqa: E501 (the doctest's output is one line)
 
 import math
 from typing import NamedTuple

@@ -18,9 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import (NonFiniteError, as_float_array, as_generator, check_int, check_labels,
-                      explain_divergence)
 from . import fast
+from ._checks import (
+    NonFiniteError,
+    as_float_array,
+    as_generator,
+    check_int,
+    check_labels,
+    explain_divergence,
+)
 from .model import PARAM_NAMES, TinyNet
 from .optim import SGD, make_optimizer
 
@@ -102,7 +108,7 @@ def _decay_to_gradient(params, x, t, optimizer):
         with np.errstate(all="ignore"):
             net = TinyNet(**{name: np.array(params[name], copy=True) for name in PARAM_NAMES})
             net.forward(x, t)
-            grads = dict(zip(PARAM_NAMES, net.backward()))
+            grads = dict(zip(PARAM_NAMES, net.backward(), strict=True))
             decay = sum(float(np.sum(np.square(optimizer.weight_decay * np.asarray(params[name]))))
                         for name in PARAM_NAMES if optimizer.decays(name))
             gradient = sum(float(np.sum(np.square(grads[name]))) for name in PARAM_NAMES)

@@ -19,7 +19,8 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-CELL_TIMEOUT = 90  # seconds; nbclient sometimes stalls a widget cell for exactly this long (NOTEBOOK_CI.md)
+# seconds; nbclient sometimes stalls a widget cell for exactly this long (NOTEBOOK_CI.md)
+CELL_TIMEOUT = 90
 
 
 def rename_widget_ids(text):

@@ -98,8 +98,9 @@ def study(rows, seeds):
                 a, b = column(base, acc), column(new, acc)
                 d = b - a
                 narrower = int(np.sum(column(new, gap) < column(base, gap)))
+                n = len(seeds)
                 cells.append(f"{ms(a):>17} {ms(b):>15} {np.nanmean(d):+7.3f} "
-                             f"{int(np.sum(d > 0)):>2}/{len(seeds):<2} {narrower:>2}/{len(seeds):<2}")
+                             f"{int(np.sum(d > 0)):>2}/{n:<2} {narrower:>2}/{n:<2}")
             print(f"{text:<28} {cells[0]} | {cells[1]} | {new_time:5.2f}", flush=True)
         print(f"{'(baseline)':<28} gap without: last {ms(column(base, 'gap'))}, "
               f"late {ms(column(base, 'late_gap'))} | {base_time:5.2f}", flush=True)

@@ -331,7 +331,7 @@ def test_tinynet_without_the_second_relu_fails():
 def test_tinynet_returning_a_dict_fails():
     class Dict(LayerByLayerNet):
         def backward(self):
-            return dict(zip("abcdef", super().backward()))
+            return dict(zip("abcdef", super().backward(), strict=True))
 
     with pytest.raises(ExerciseFailed,
                        match=r"the result of backward\(\) is a dict; expected a tuple of "

@@ -8,7 +8,6 @@ import pytest
 from tinynet.exercises import ExerciseFailed, ExerciseNotAttempted
 from tinynet.exercises.initialization import check_init_std, check_init_weights
 
-
 # -- right answers, written as a student would ----------------------------------------
 
 def init_std(shape, weight_std):

@@ -3,14 +3,12 @@
 import numpy as np
 import pytest
 
-import tinynet.exercises as framework
 from tinynet.exercises import ExerciseFailed, ExerciseNotAttempted
 from tinynet.exercises.optimizers import (
     check_adagrad_step,
     check_adam_step,
     check_momentum_step,
 )
-
 
 # -- right answers, written as a student would ---------------------------------------
 

@@ -266,11 +266,11 @@ def _run_student(call, student, case):
         raise _Mistake(
             f"your code did not return within {TIME_LIMIT:g} s and was stopped. "
             f"Look for a loop whose condition never becomes false (a while loop "
-            f"whose variable is not updated, or a step that never moves).", "timeout")
+            f"whose variable is not updated, or a step that never moves).", "timeout") from None
     except _Mistake:
         raise
     except Exception as error:  # the student's code raised: show where, in their code
-        raise _Mistake(_describe_error(error), "error")
+        raise _Mistake(_describe_error(error), "error") from None
     _check_unchanged(case, copies)
     return received
 
@@ -336,7 +336,7 @@ def _copy_generator(rng):
 
 def _check_unchanged(case, copies):
     """Raise if the student's call changed any array it was given."""
-    for (name, before), after in zip(case.items(), copies):
+    for (name, before), after in zip(case.items(), copies, strict=True):
         changed = _first_change(before, after, name)
         if changed:
             label, detail = changed
@@ -367,7 +367,7 @@ def _first_change(before, after, label):
     if isinstance(before, (list, tuple)):
         if not isinstance(after, type(before)) or len(after) != len(before):
             return f"`{label}`", " (its items were changed)"
-        for k, (item_before, item_after) in enumerate(zip(before, after)):
+        for k, (item_before, item_after) in enumerate(zip(before, after, strict=True)):
             changed = _first_change(item_before, item_after, f"{label}[{k}]")
             if changed:
                 return changed
@@ -407,7 +407,7 @@ def _matches(got, wrong, rtol, atol):
     try:
         if isinstance(wrong, (tuple, list)):
             return (isinstance(got, (tuple, list)) and len(got) == len(wrong)
-                    and all(_matches(g, w, rtol, atol) for g, w in zip(got, wrong)))
+                    and all(_matches(g, w, rtol, atol) for g, w in zip(got, wrong, strict=True)))
         if isinstance(wrong, Mapping):
             return (isinstance(got, Mapping) and got.keys() == wrong.keys()
                     and all(_matches(got[key], wrong[key], rtol, atol) for key in wrong))
@@ -566,7 +566,7 @@ def _compare_tuple(got, want, label, names, case, rtol, atol):
         raise _Mistake(f"{label} has {_count(len(got), 'result')}; expected {n}"
                        + (f": ({listing})" if names else "") + ".", "count")
     prefix = "" if label == "your result" else label.replace("the result of ", "") + " "
-    for k, (got_k, want_k) in enumerate(zip(got, want)):
+    for k, (got_k, want_k) in enumerate(zip(got, want, strict=True)):
         sub = f"{prefix}result {k + 1}" + (f" ({names[k]})" if names else "")
         _compare(got_k, want_k, sub, None, case, rtol, atol)
 
@@ -578,7 +578,7 @@ def _compare_sequence(got, want, label, case, rtol, atol):
     if len(got) != len(want):
         raise _Mistake(f"{label} has {_count(len(got), 'item')}; expected {len(want)}.",
                        "count")
-    for k, (got_k, want_k) in enumerate(zip(got, want)):
+    for k, (got_k, want_k) in enumerate(zip(got, want, strict=True)):
         _compare(got_k, want_k, f"{label}[{k}]", None, case, rtol, atol)
 
 

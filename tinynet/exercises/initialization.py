@@ -159,6 +159,6 @@ def check_init_weights(student, *, hidden=False):
     table, seeds = (_HIDDEN_CASES, _HIDDEN_SEEDS) if hidden else (_CASES, _SEEDS)
     cases = [Case(shape=shape, weight_std=weight_std, rng=np.random.default_rng(seed),
                   note=f"rng=np.random.default_rng({seed})")
-             for (shape, weight_std), seed in zip(table, seeds)]
+             for (shape, weight_std), seed in zip(table, seeds, strict=True)]
     return check_function("init_weights", student, init_weights, cases, _WEIGHTS_HINT,
                           call=_call_weights, rtol=1e-9, atol=0.0, hidden=hidden)

@@ -227,10 +227,11 @@ def check_train_one_iter(student, *, hidden=False):
 def _train_one_iter_mistakes(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t,
                              learning_rate, weight_decay):
     """The usual wrong steps, from the gradients TinyNet computes on this case."""
-    params = dict(zip(PARAM_NAMES, (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)))
+    params = dict(zip(PARAM_NAMES, (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc),
+                      strict=True))
     net = TinyNet(*params.values())
     net.forward(x, t)
-    grads = dict(zip(PARAM_NAMES, net.backward()))
+    grads = dict(zip(PARAM_NAMES, net.backward(), strict=True))
     return [(tuple(new[name] for name in PARAM_NAMES), message)
             for new, message in _sgd_mistakes(params, grads, learning_rate, weight_decay,
                                               biases_decayed=True)]

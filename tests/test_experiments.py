@@ -117,7 +117,6 @@ def test_training_on_the_read_only_split_leaves_it_unchanged():
     for a, b in zip(split, before, strict=True):
         np.testing.assert_array_equal(a, b)
 
-
 def test_training_experiment_good_rate_learns():
     summary = E.training_experiment(learning_rate=0.1, epochs=5)
     assert not summary["diverged"]
@@ -762,7 +761,8 @@ def test_learning_rate_grid_equals_direct_runs_and_counts_divergence_as_chance()
     grid = E.learning_rate_grid({"adam": [0.01, 1e3], "sgd": [0.1]}, seeds=[4, 5], epochs=2,
                                 data=small)
     assert grid["seeds"] == [4, 5] and grid["epochs"] == 2
-    adam = grid["adam"]
+    assert list(grid["optimizers"]) == ["adam", "sgd"]
+    adam = grid["optimizers"]["adam"]
     assert adam["val_accuracy"].shape == adam["diverged"].shape == (2, 2)
     params = init_params((1, 8, 8), 8, 16, num_classes=10, rng=5)
     _, history = train(params, small.x_train, small.t_train, small.x_val, small.t_val, epochs=2,
@@ -771,7 +771,7 @@ def test_learning_rate_grid_equals_direct_runs_and_counts_divergence_as_chance()
     if adam["diverged"][1].any():   # Adam at 1000 may blow up: counted as chance
         assert np.all(adam["val_accuracy"][1][adam["diverged"][1]] == 0.1)
     assert adam["best"] == 0.01
-    np.testing.assert_array_equal(grid["sgd"]["rates"], [0.1])
+    np.testing.assert_array_equal(grid["optimizers"]["sgd"]["rates"], [0.1])
 
 
 def test_learning_rate_grid_argument_errors():

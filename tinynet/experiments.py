@@ -1227,19 +1227,19 @@ def learning_rate_grid(grids, seeds=(100, 101, 102), epochs=10, batch_size=32, d
     Returns
     -------
     dict
-        ``seeds``, ``epochs`` and, for each optimizer name, a dict with
-        ``rates`` (ndarray of shape (n_rates,)), ``val_accuracy`` (ndarray of
-        shape (n_rates, n_seeds): the validation accuracy after the last
-        epoch, a diverged run counted as chance, 0.1), ``diverged`` (bool
-        array of the same shape) and ``best`` (the rate with the highest
-        mean validation accuracy).
+        ``seeds``, ``epochs`` and ``optimizers``: for each optimizer name, in
+        the order of ``grids``, a dict with ``rates`` (ndarray of shape
+        (n_rates,)), ``val_accuracy`` (ndarray of shape (n_rates, n_seeds):
+        the validation accuracy after the last epoch, a diverged run counted
+        as chance, 0.1), ``diverged`` (bool array of the same shape) and
+        ``best`` (the rate with the highest mean validation accuracy).
 
     Examples
     --------
     ::
 
         grid = learning_rate_grid({"sgd": [0.1, 0.3], "adam": [0.003, 0.01]}, seeds=[100])
-        grid["adam"]["best"]
+        grid["optimizers"]["adam"]["best"]
     """
     if not isinstance(grids, dict) or not grids:
         raise TypeError(f"grids must be a non-empty dict from optimizer name to learning rates, "
@@ -1248,7 +1248,7 @@ def learning_rate_grid(grids, seeds=(100, 101, 102), epochs=10, batch_size=32, d
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     data = digits_split(0) if data is None else data
-    result = {"seeds": seeds, "epochs": epochs}
+    result = {"seeds": seeds, "epochs": epochs, "optimizers": {}}
     for name, rates in grids.items():
         if not isinstance(name, str) or name.lower() not in OPTIMIZERS:
             raise ValueError(f"grids must name optimizers among {sorted(OPTIMIZERS)}; "
@@ -1270,6 +1270,7 @@ def learning_rate_grid(grids, seeds=(100, 101, 102), epochs=10, batch_size=32, d
                 diverged[i, j] = history.diverged
                 accuracy[i, j] = (CHANCE_ACCURACY if history.diverged
                                   else history.val_accuracy[-1])
-        result[name] = {"rates": rates, "val_accuracy": accuracy, "diverged": diverged,
-                        "best": float(rates[np.argmax(accuracy.mean(axis=1))])}
+        result["optimizers"][name] = {"rates": rates, "val_accuracy": accuracy,
+                                      "diverged": diverged,
+                                      "best": float(rates[np.argmax(accuracy.mean(axis=1))])}
     return result

@@ -30,7 +30,7 @@ from tinynet.model import PARAM_NAMES, TinyNet
 def layer_reference(params, x, t):
     net = TinyNet(**params)
     _, loss = net.forward(x, t)
-    return loss, dict(zip(PARAM_NAMES, net.backward()))
+    return loss, dict(zip(PARAM_NAMES, net.backward(), strict=True))
 
 
 def assert_close(got, expected, rtol, what, same_dtype=True):
@@ -53,8 +53,11 @@ def random_case(rng, N, C, H, W, F1, F2, K=10, dtype=np.float64):
     return params, x, t
 
 
+MULTIPLES_OF_4 = st.integers(1, 8).map(lambda k: 4 * k)  # 4, 8, ..., 32
+
+
 @st.composite
-def geometries(draw, sizes=st.integers(1, 8).map(lambda k: 4 * k)):
+def geometries(draw, sizes=MULTIPLES_OF_4):
     """A TinyNet and a batch: everything the engine accepts, in the exercise's range.
 
     Parameters and images each float64 or float32 (mixed too), labels of
@@ -116,11 +119,13 @@ def assert_near_the_layers(got, params, x, t, what):
 def test_engine_matches_the_layers_on_drawn_geometries(geometry, seed, one_hot, blocks):
     params, x, t = _drawn_case(geometry, seed, one_hot)
     assert fast._applies(params, x)
-    with mock.patch.object(fast, "_BLOCK_BYTES", 1 if blocks != "as chosen" else fast._BLOCK_BYTES), \
-            mock.patch.object(fast, "_MIN_FLOP_FOR_THREADS", 0 if "threads" in blocks else
-                              fast._MIN_FLOP_FOR_THREADS), \
-            mock.patch.object(fast, "_workers", (lambda: 2) if "threads" in blocks else
-                              fast._workers):
+    with (
+        mock.patch.object(fast, "_BLOCK_BYTES", 1 if blocks != "as chosen" else fast._BLOCK_BYTES),
+        mock.patch.object(
+            fast, "_MIN_FLOP_FOR_THREADS", 0 if "threads" in blocks else fast._MIN_FLOP_FOR_THREADS
+        ),
+        mock.patch.object(fast, "_workers", (lambda: 2) if "threads" in blocks else fast._workers),
+    ):
         got = fast.gradients(params, x, t)
     for name, g in got[1].items():
         assert g.dtype == geometry["dtype"] and g.shape == params[name].shape, name
@@ -157,7 +162,7 @@ def test_fast_train_one_iter_gives_the_reference_numbers(geometry, seed, one_hot
     params64, x64, t64 = _in_float64(params, x, t)
     exact = tinynet.train_one_iter(**params64, x=x64, t=t64, **settings)
     float32 = np.float32 in (geometry["dtype"], geometry["x_dtype"])
-    for name, new, plain, want in zip(PARAM_NAMES, got, rounded, exact):
+    for name, new, plain, want in zip(PARAM_NAMES, got, rounded, exact, strict=True):
         p = params[name]
         np.testing.assert_array_equal(p, copies[name], err_msg=f"{name} modified")
         assert new.dtype == plain.dtype == p.dtype, name
@@ -304,7 +309,7 @@ def test_train_one_iter_equals_the_layers_step(learning_rate, weight_decay):
     _, grads = layer_reference(params, x, t)
     got = tinynet.train_one_iter(**params, x=x, t=t, learning_rate=learning_rate,
                                  weight_decay=weight_decay)
-    for name, new in zip(PARAM_NAMES, got):
+    for name, new in zip(PARAM_NAMES, got, strict=True):
         p = params[name]
         expected = p - learning_rate * (grads[name] + weight_decay * p)
         np.testing.assert_allclose(new, expected, rtol=1e-12, atol=1e-15, err_msg=name)
@@ -321,10 +326,12 @@ def test_both_steps_are_the_formula_on_their_gradients_bit_for_bit(dtype, learni
     # themselves are compared with each other in the tests above
     rng = np.random.default_rng(14)
     params, x, t = random_case(rng, N=9, C=2, H=8, W=8, F1=3, F2=4, dtype=dtype)
-    for step, (_, grads) in ((fast.train_one_iter, fast.loss_and_gradients(TinyNet(**params), x, t)),
-                             (tinynet.train_one_iter, layer_reference(params, x, t))):
+    for step, (_, grads) in (
+        (fast.train_one_iter, fast.loss_and_gradients(TinyNet(**params), x, t)),
+        (tinynet.train_one_iter, layer_reference(params, x, t)),
+    ):
         got = step(**params, x=x, t=t, learning_rate=learning_rate, weight_decay=weight_decay)
-        for name, new in zip(PARAM_NAMES, got):
+        for name, new in zip(PARAM_NAMES, got, strict=True):
             p = params[name]
             assert new.dtype == dtype, name
             np.testing.assert_array_equal(

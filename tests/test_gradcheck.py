@@ -199,13 +199,17 @@ def test_compare_close(capsys):
 
 
 def test_compare_mismatch_raises_with_hint(capsys):
-    with pytest.raises(GradientCheckError, match=r"dx: FAIL, max difference 5\.000e-01.*Hint: check the mask"):
+    with pytest.raises(
+        GradientCheckError, match=r"dx: FAIL, max difference 5\.000e-01.*Hint: check the mask"
+    ):
         compare("dx", [1.0, 2.5], [1.0, 2.0], hint="check the mask")
     assert capsys.readouterr().out == ""
 
 
 def test_compare_shape_mismatch_raises_with_hint():
-    with pytest.raises(GradientCheckError, match=r"shape \(2, 3\) but expected \(3, 2\).*Hint: transpose"):
+    with pytest.raises(
+        GradientCheckError, match=r"shape \(2, 3\) but expected \(3, 2\).*Hint: transpose"
+    ):
         compare("W", np.zeros((2, 3)), np.zeros((3, 2)), hint="transpose?")
 
 

@@ -33,8 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 HOG_CELL_TIMEOUT_S = 30
 
-pytestmark = pytest.mark.skipif(shutil.which("nbgrader", path=str(Path(sys.executable).parent))
-                                is None, reason="nbgrader is not installed (pip install -e '.[grading]')")
+pytestmark = pytest.mark.skipif(
+    shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None,
+    reason="nbgrader is not installed (pip install -e '.[grading]')",
+)
 
 
 def _load(path):
@@ -254,7 +256,9 @@ def test_endless_loop_is_cut_and_loses_only_its_cell(graded):
         for cell, points in cells.items():
             lost = stem + ".ipynb" == notebook and cell == grade_id + "_check"
             assert float(rows[stem][cell]) == (0.0 if lost else points), (stem, cell)
-    feedback = graded["out"] / "feedback" / "endless" / "tinynet" / notebook.replace(".ipynb", ".html")
+    feedback = (
+        graded["out"] / "feedback" / "endless" / "tinynet" / notebook.replace(".ipynb", ".html")
+    )
     assert "did not return" in feedback.read_text()
 
 

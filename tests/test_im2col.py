@@ -116,4 +116,6 @@ def test_conv_output_size_counts_the_windows_that_fit(size, kernel, stride, pad)
     fitting = [start for start in range(0, padded, stride) if start + kernel <= padded]
     if kernel <= padded:
         assert conv_output_size(size, kernel, stride, pad) == len(fitting)
-        assert conv_output_size(size, kernel, stride, pad) == (size + 2 * pad - kernel) // stride + 1
+        assert (
+            conv_output_size(size, kernel, stride, pad) == (size + 2 * pad - kernel) // stride + 1
+        )

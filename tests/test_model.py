@@ -159,7 +159,7 @@ def ref_train_one_iter(params, x, t, learning_rate, weight_decay):
     _, grads = ref_loss_and_grads(params, x, t)
     return tuple(
         np.asarray(p, dtype=np.float64) - learning_rate * (g + weight_decay * np.asarray(p))
-        for p, g in zip(params, grads)
+        for p, g in zip(params, grads, strict=True)
     )
 
 
@@ -227,7 +227,7 @@ def test_train_one_iter_matches_loop_reference(seed):
         for labels in (t, one_hot(t, K)):
             got = tinynet.train_one_iter(*params, x, labels, learning_rate, weight_decay)
             assert len(got) == 6
-            for name, g, e in zip(PARAM_NAMES, got, expected):
+            for name, g, e in zip(PARAM_NAMES, got, expected, strict=True):
                 assert g.shape == e.shape, name
                 diff = np.max(np.abs(g - e))
                 assert diff < 1e-10, (
@@ -258,7 +258,8 @@ def test_reference_pool_floors_and_keeps_first_max():
     layer = MaxPool(2, 2, stride=2)
     np.testing.assert_array_equal(layer.forward(x), out)
     np.testing.assert_array_equal(
-        layer.backward(np.ones((1, 1, 1, 1))), ref_pool_backward(np.ones((1, 1, 1, 1)), winner, x.shape)
+        layer.backward(np.ones((1, 1, 1, 1))),
+        ref_pool_backward(np.ones((1, 1, 1, 1)), winner, x.shape),
     )
 
 
@@ -268,7 +269,7 @@ def test_reference_gradients_match_finite_differences():
     params, x, t = random_case(rng, N=2, C=1, F1=2, F2=2, H=5, W=4, K=3)
     _, grads = ref_loss_and_grads(params, x, t)
     eps = 1e-6
-    for name, p, g in zip(PARAM_NAMES, params, grads):
+    for name, p, g in zip(PARAM_NAMES, params, grads, strict=True):
         numeric = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             old = p[idx]
@@ -297,7 +298,9 @@ def test_student_class_matches_tinynet(seed):
         assert s_loss == pytest.approx(p_loss, rel=1e-12)
         ref_loss, ref_grads = ref_loss_and_grads(params, x, labels)
         assert p_loss == pytest.approx(ref_loss, rel=1e-10)
-        for name, sg, pg, rg in zip(PARAM_NAMES, student.backward(), package.backward(), ref_grads):
+        for name, sg, pg, rg in zip(
+            PARAM_NAMES, student.backward(), package.backward(), ref_grads, strict=True
+        ):
             np.testing.assert_allclose(sg, pg, rtol=1e-12, atol=1e-14, err_msg=name)
             np.testing.assert_allclose(pg, rg, rtol=1e-9, atol=1e-12, err_msg=name)
 
@@ -309,9 +312,11 @@ def test_student_update_matches_train_one_iter():
     student = TinyNet(*params)
     student.forward(x, t)
     grads = student.backward()
-    updated = [p - learning_rate * (g + weight_decay * p) for p, g in zip(params, grads)]
+    updated = [
+        p - learning_rate * (g + weight_decay * p) for p, g in zip(params, grads, strict=True)
+    ]
     got = tinynet.train_one_iter(*params, x, t, learning_rate, weight_decay)
-    for name, u, g in zip(PARAM_NAMES, updated, got):
+    for name, u, g in zip(PARAM_NAMES, updated, got, strict=True):
         np.testing.assert_allclose(g, u, rtol=1e-12, atol=1e-14, err_msg=name)
 
 
@@ -331,7 +336,7 @@ def test_check_network_passes(shape, label_kind):
     params, x, t = random_case(rng, **shape)
     if label_kind == "one-hot":
         t = one_hot(t, shape["K"])
-    report = check_network(tinynet.TinyNet, dict(zip(PARAM_NAMES, params)), x, t)
+    report = check_network(tinynet.TinyNet, dict(zip(PARAM_NAMES, params, strict=True)), x, t)
     assert report.passed, str(report)
     assert max(report.errors.values()) < 1e-6, str(report)
     assert set(report.errors) == set(PARAM_NAMES)
@@ -346,7 +351,7 @@ def test_check_network_catches_a_wrong_backward():
 
     rng = np.random.default_rng(5)
     params, x, t = random_case(rng, N=2, C=1, F1=2, F2=2, H=6, W=6, K=3)
-    report = check_network(Broken, dict(zip(PARAM_NAMES, params)), x, t)
+    report = check_network(Broken, dict(zip(PARAM_NAMES, params, strict=True)), x, t)
     assert not report.passed
     assert report.errors["W_conv2"] > 1e-3
     assert report.errors["W_fc"] < 1e-6
@@ -367,7 +372,7 @@ def test_train_one_iter_does_not_modify_inputs(case):
     copies = [p.copy() for p in params], x.copy(), t.copy(), t_hot.copy()
     for labels in (t, t_hot):
         tinynet.train_one_iter(*params, x, labels, 0.5, 0.1)
-    for name, p, c in zip(PARAM_NAMES, params, copies[0]):
+    for name, p, c in zip(PARAM_NAMES, params, copies[0], strict=True):
         np.testing.assert_array_equal(p, c, err_msg=name)
     np.testing.assert_array_equal(x, copies[1])
     np.testing.assert_array_equal(t, copies[2])
@@ -378,7 +383,7 @@ def test_train_one_iter_returns_new_arrays_in_order(case):
     params, x, t = case
     out = tinynet.train_one_iter(*params, x, t, 0.1, 0.01)
     assert isinstance(out, tuple) and len(out) == 6
-    for name, new, old in zip(PARAM_NAMES, out, params):
+    for name, new, old in zip(PARAM_NAMES, out, params, strict=True):
         assert isinstance(new, np.ndarray), name
         assert new is not old, name
         assert not np.shares_memory(new, old), name
@@ -394,7 +399,7 @@ def test_train_one_iter_float32(case):
     expected = tinynet.train_one_iter(*params, x, t, 0.2, 0.05)
     got = tinynet.train_one_iter(*(p.astype(np.float32) for p in params),
                                  x.astype(np.float32), t, 0.2, 0.05)
-    for name, g, e in zip(PARAM_NAMES, got, expected):
+    for name, g, e in zip(PARAM_NAMES, got, expected, strict=True):
         assert g.dtype == np.float32, name
         assert g.shape == e.shape, name
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5, err_msg=name)
@@ -403,7 +408,7 @@ def test_train_one_iter_float32(case):
 def test_train_one_iter_zero_learning_rate_returns_equal_values(case):
     params, x, t = case
     out = tinynet.train_one_iter(*params, x, t, 0.0, 0.3)
-    for name, new, old in zip(PARAM_NAMES, out, params):
+    for name, new, old in zip(PARAM_NAMES, out, params, strict=True):
         np.testing.assert_array_equal(new, old, err_msg=name)
 
 
@@ -412,7 +417,7 @@ def test_train_one_iter_weight_decay_term(case, learning_rate, weight_decay):
     params, x, t = case
     plain = tinynet.train_one_iter(*params, x, t, learning_rate, 0.0)
     decayed = tinynet.train_one_iter(*params, x, t, learning_rate, weight_decay)
-    for name, d, p0, p in zip(PARAM_NAMES, decayed, plain, params):
+    for name, d, p0, p in zip(PARAM_NAMES, decayed, plain, params, strict=True):
         # biases decay too, as in the exercise
         np.testing.assert_allclose(d - p0, -learning_rate * weight_decay * p, rtol=0, atol=1e-12,
                                    err_msg=name)
@@ -423,7 +428,7 @@ def test_train_one_iter_accepts_integer_one_hot_and_lists(case):
     expected = tinynet.train_one_iter(*params, x, t, 0.1, 0.01)
     for labels in (one_hot(t, 5).astype(int), t.tolist()):
         got = tinynet.train_one_iter(*params, x, labels, 0.1, 0.01)
-        for name, g, e in zip(PARAM_NAMES, got, expected):
+        for name, g, e in zip(PARAM_NAMES, got, expected, strict=True):
             np.testing.assert_array_equal(g, e, err_msg=name)
 
 
@@ -484,7 +489,9 @@ def test_accuracy_matches_direct_computation(net_and_data, N, batch_size):
     t = np.where(rng.random(N) < 0.5, predicted, (predicted + 1) % 6)
     expected = np.mean(predicted == t)
     assert net.accuracy(x, t, batch_size=batch_size) == pytest.approx(expected, abs=1e-15)
-    assert net.accuracy(x, one_hot(t, 6), batch_size=batch_size) == pytest.approx(expected, abs=1e-15)
+    assert net.accuracy(x, one_hot(t, 6), batch_size=batch_size) == pytest.approx(
+        expected, abs=1e-15
+    )
 
 
 def test_evaluate_loss_is_mean_over_all_batches(net_and_data):
@@ -578,9 +585,11 @@ def test_output_shapes_match_a_forward_pass(input_shape):
     out = x
     rows = table[1:]
     assert [name for name, _, _ in rows] == [name for name, _ in net.layers]
-    for (name, shape, _), (layer_name, layer) in zip(rows, net.layers):
+    for (name, shape, _), (_, layer) in zip(rows, net.layers, strict=True):
         out = layer.forward(out)
-        assert out.shape[1:] == tuple(shape), f"{name}: table says {shape}, forward gives {out.shape[1:]}"
+        assert out.shape[1:] == tuple(shape), (
+            f"{name}: table says {shape}, forward gives {out.shape[1:]}"
+        )
     counts = {name: count for name, _, count in table}
     assert counts["conv1"] == params["W_conv1"].size + params["b_conv1"].size
     assert counts["fc"] == params["W_fc"].size + params["b_fc"].size
@@ -624,6 +633,6 @@ def test_train_one_iter_source_is_the_exercise_steps():
     steps = [r"TinyNet\(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc\)", r"net\.forward\(x, t\)",
              r"net\.backward\(\)", r"p - learning_rate \* \(grad \+ weight_decay \* p\)"]
     positions = [re.search(step, body) for step in steps]
-    assert all(positions), [step for step, found in zip(steps, positions) if not found]
+    assert all(positions), [step for step, found in zip(steps, positions, strict=True) if not found]
     assert [m.start() for m in positions] == sorted(m.start() for m in positions)
     assert "fast" not in body and "_engine" not in body

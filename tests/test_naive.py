@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from grids import CONV_GRID, POOL_GRID, conv_id, pool_id
 
 from tinynet.layers import Convolution, MaxPool
 from tinynet.naive import (
@@ -10,8 +11,6 @@ from tinynet.naive import (
     maxpool_backward_naive,
     maxpool_forward_naive,
 )
-from grids import CONV_GRID, POOL_GRID, conv_id, pool_id
-
 
 RTOL = ATOL = 1e-12
 

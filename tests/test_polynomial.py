@@ -1,5 +1,7 @@
 """Tests for tinynet.polynomial."""
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,7 +14,6 @@ from tinynet.polynomial import (
     polynomial_features,
     predict_polynomial,
 )
-
 
 # -- polynomial_features -----------------------------------------------------
 
@@ -83,7 +84,7 @@ def test_weight_decay_shrinks_penalised_norm_monotonically():
     x, y = make_quadratic_data(n_samples=20, seed=4)
     decays = [0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
     norms = [np.linalg.norm(fit_polynomial(x, y, degree=9, weight_decay=d)[1:]) for d in decays]
-    for smaller, larger, d in zip(norms, norms[1:], decays[1:]):
+    for (smaller, larger), d in zip(itertools.pairwise(norms), decays[1:], strict=True):
         assert larger < smaller, f"norm did not shrink at weight_decay={d}: {norms}"
 
 
@@ -152,23 +153,79 @@ def test_mean_squared_error_value():
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda: polynomial_features([1.0, 2.0], -1), ValueError, r"degree must be a non-negative int; got -1"),
-        (lambda: polynomial_features([1.0, 2.0], 2.5), TypeError, r"degree must be a non-negative int; got float"),
+        (
+            lambda: polynomial_features([1.0, 2.0], -1),
+            ValueError,
+            r"degree must be a non-negative int; got -1",
+        ),
+        (
+            lambda: polynomial_features([1.0, 2.0], 2.5),
+            TypeError,
+            r"degree must be a non-negative int; got float",
+        ),
         (lambda: polynomial_features([1.0, 2.0], "2"), TypeError, r"degree must be .* got str"),
         (lambda: polynomial_features([1.0, 2.0], True), TypeError, r"degree must be .* got bool"),
-        (lambda: polynomial_features([[1.0, 2.0]], 2), ValueError, r"x must be a 1-D array of shape \(N,\); got shape \(1, 2\)"),
-        (lambda: polynomial_features(["a", "b"], 2), TypeError, r"x must be an array of real numbers"),
+        (
+            lambda: polynomial_features([[1.0, 2.0]], 2),
+            ValueError,
+            r"x must be a 1-D array of shape \(N,\); got shape \(1, 2\)",
+        ),
+        (
+            lambda: polynomial_features(["a", "b"], 2),
+            TypeError,
+            r"x must be an array of real numbers",
+        ),
         (lambda: polynomial_features([], 2), ValueError, r"x must not be empty"),
-        (lambda: polynomial_features([1.0, np.nan], 2), ValueError, r"x must contain only finite numbers"),
-        (lambda: fit_polynomial([1.0, 2.0, 3.0], [1.0, 2.0], 1), ValueError, r"x and y must have the same length"),
-        (lambda: fit_polynomial([1.0, 2.0], [1.0, np.inf], 1), ValueError, r"y must contain only finite"),
-        (lambda: fit_polynomial([1.0, 2.0], [1.0, 2.0], 1, weight_decay=-0.1), ValueError, r"weight_decay must be a finite number >= 0; got -0.1"),
-        (lambda: fit_polynomial([1.0, 2.0], [1.0, 2.0], 1, weight_decay="0.1"), TypeError, r"weight_decay must be a number >= 0; got str"),
-        (lambda: fit_polynomial([1.0, 2.0], [1.0, 2.0], -3), ValueError, r"degree must be a non-negative int"),
-        (lambda: predict_polynomial([[1.0, 2.0]], [1.0]), ValueError, r"coefficients must be a 1-D array"),
-        (lambda: predict_polynomial([1.0, 2.0], ["x"]), TypeError, r"x must be an array of real numbers"),
-        (lambda: mean_squared_error([1.0, 2.0], [1.0]), ValueError, r"y_true and y_pred must have the same shape"),
-        (lambda: mean_squared_error(["1"], [1.0]), TypeError, r"y_true must be an array of real numbers"),
+        (
+            lambda: polynomial_features([1.0, np.nan], 2),
+            ValueError,
+            r"x must contain only finite numbers",
+        ),
+        (
+            lambda: fit_polynomial([1.0, 2.0, 3.0], [1.0, 2.0], 1),
+            ValueError,
+            r"x and y must have the same length",
+        ),
+        (
+            lambda: fit_polynomial([1.0, 2.0], [1.0, np.inf], 1),
+            ValueError,
+            r"y must contain only finite",
+        ),
+        (
+            lambda: fit_polynomial([1.0, 2.0], [1.0, 2.0], 1, weight_decay=-0.1),
+            ValueError,
+            r"weight_decay must be a finite number >= 0; got -0.1",
+        ),
+        (
+            lambda: fit_polynomial([1.0, 2.0], [1.0, 2.0], 1, weight_decay="0.1"),
+            TypeError,
+            r"weight_decay must be a number >= 0; got str",
+        ),
+        (
+            lambda: fit_polynomial([1.0, 2.0], [1.0, 2.0], -3),
+            ValueError,
+            r"degree must be a non-negative int",
+        ),
+        (
+            lambda: predict_polynomial([[1.0, 2.0]], [1.0]),
+            ValueError,
+            r"coefficients must be a 1-D array",
+        ),
+        (
+            lambda: predict_polynomial([1.0, 2.0], ["x"]),
+            TypeError,
+            r"x must be an array of real numbers",
+        ),
+        (
+            lambda: mean_squared_error([1.0, 2.0], [1.0]),
+            ValueError,
+            r"y_true and y_pred must have the same shape",
+        ),
+        (
+            lambda: mean_squared_error(["1"], [1.0]),
+            TypeError,
+            r"y_true must be an array of real numbers",
+        ),
     ],
 )
 def test_bad_arguments_raise_clear_errors(call, error, match):

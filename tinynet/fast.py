@@ -129,7 +129,7 @@ def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
     learning_rate = check_number("learning_rate", learning_rate, minimum=0.0)
     weight_decay = check_number("weight_decay", weight_decay, minimum=0.0)
     given = (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc)
-    params = {name: as_float_array(name, p) for name, p in zip(PARAM_NAMES, given)}
+    params = {name: as_float_array(name, p) for name, p in zip(PARAM_NAMES, given, strict=True)}
     _, grads = gradients(params, x, t)
     new_params = tuple(params[name] - learning_rate * (grads[name] + weight_decay * params[name])
                        for name in PARAM_NAMES)
@@ -212,7 +212,10 @@ def _with_layers(net, params, x, t):
 # ---------------------------------------------------------------------------
 
 def _weight_rows(W, b, dtype):
-    """(F, C, 3, 3) filters and (F,) biases as one (9 C + 1, F) matrix, rows (kh, kw, c), bias last."""
+    """(F, C, 3, 3) filters and (F,) biases as one (9 C + 1, F) matrix.
+
+    Rows (kh, kw, c), the bias last.
+    """
     F, C = W.shape[:2]
     Wm = np.empty((9 * C + 1, F), dtype=dtype)
     Wm[:-1] = W.transpose(2, 3, 1, 0).reshape(9 * C, F)
@@ -434,7 +437,7 @@ def _block_pass(xb, labels, consts, N):
     np.copyto(*ws["im2col1"])
     np.matmul(ws["cols1_ch"], W1m, out=ws["a1_ch"])
     a1, m1, mask = ws["a1_4"], ws["m1"], ws["mask1_flat"]
-    _pool4(a1, m1, ws["scratch1"])                        # the 4 cells of each window; m1: (i, j, b, f)
+    _pool4(a1, m1, ws["scratch1"])                 # the 4 cells of each window; m1: (i, j, b, f)
     np.maximum(ws["relu1"][0], 0, out=ws["relu1"][1])   # into p1p, (b, i, j, f), padded
 
     # conv2 -> pool2 -> relu2, channels last: rows (dh, dw, b, i, j)
@@ -538,7 +541,7 @@ def _fused(params, x, labels, dtype):
     loss = sum(p[0] for p in parts) / N
     totals = list(parts[0][1:])
     for part in parts[1:]:                          # in block order: deterministic
-        for total, g in zip(totals, part[1:]):
+        for total, g in zip(totals, part[1:], strict=True):
             total += g
     dW1m, dW2m, dWfc, dbfc = totals
     grads = {

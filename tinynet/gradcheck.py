@@ -162,7 +162,7 @@ def check_network(net_factory, params, x, t, tolerance=1e-6, eps=1e-6):
     params = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
     net = net_factory(**params)
     net.forward(x, t)
-    analytic = dict(zip(params, (np.array(g, copy=True) for g in net.backward())))
+    analytic = dict(zip(params, (np.array(g, copy=True) for g in net.backward()), strict=True))
 
     def objective():
         return float(net_factory(**params).forward(x, t)[1])

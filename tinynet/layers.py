@@ -113,7 +113,8 @@ class Convolution:
         OH = conv_output_size(H, KH, self.stride, self.pad)
         OW = conv_output_size(W, KW, self.stride, self.pad)
 
-        col = im2col(x.astype(dtype, copy=False), KH, KW, self.stride, self.pad)  # (C*KH*KW, N*OH*OW)
+        # (C*KH*KW, N*OH*OW): one column per output position
+        col = im2col(x.astype(dtype, copy=False), KH, KW, self.stride, self.pad)
         W_mat = self.W.reshape(F, -1).astype(dtype, copy=False)                  # (F, C*KH*KW)
         out = W_mat @ col + self.b.astype(dtype, copy=False)[:, None]           # (F, N*OH*OW)
         out = out.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)                   # (N, F, OH, OW)
@@ -133,7 +134,8 @@ class Convolution:
         F, C, KH, KW = self.W.shape
         col = self._col
         dtype = col.dtype
-        dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1).astype(dtype, copy=False)  # (F, N*OH*OW)
+        dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1)                # (F, N*OH*OW)
+        dout_mat = dout_mat.astype(dtype, copy=False)
 
         self.dW = (dout_mat @ col.T).reshape(self.W.shape).astype(self.W.dtype, copy=False)
         self.db = dout_mat.sum(axis=1).astype(self.b.dtype, copy=False)

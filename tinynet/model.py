@@ -10,8 +10,16 @@
 
 import numpy as np
 
-from ._checks import (NonFiniteError, all_finite, as_float_array, as_generator, check_int,
-                      check_labels, check_number, explain_divergence)
+from ._checks import (
+    NonFiniteError,
+    all_finite,
+    as_float_array,
+    as_generator,
+    check_int,
+    check_labels,
+    check_number,
+    explain_divergence,
+)
 from .im2col import conv_output_size
 from .layers import Convolution, FullyConnected, MaxPool, Relu, SoftmaxWithLoss
 
@@ -46,7 +54,7 @@ class TinyNet:
                 PARAM_NAMES, (W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc),
                 (4, 1, 4, 1, 2, 1),
                 ("(F1, C, KH, KW)", "(F1,)", "(F2, F1, KH, KW)", "(F2,)",
-                 "(F2 * H4 * W4, K)", "(K,)")))
+                 "(F2 * H4 * W4, K)", "(K,)"), strict=True))
         self.conv1 = Convolution(W_conv1, b_conv1, stride=1, pad=1)
         self.relu1 = Relu()
         self.pool1 = MaxPool(2, 2, stride=2, pad=0)
@@ -83,7 +91,7 @@ class TinyNet:
     @property
     def grads(self):
         """The gradients from the last :meth:`backward`, by parameter name."""
-        return dict(zip(PARAM_NAMES, self._grad_tuple()))
+        return dict(zip(PARAM_NAMES, self._grad_tuple(), strict=True))
 
     def _grad_tuple(self):
         return (self.conv1.dW, self.conv1.db, self.conv2.dW, self.conv2.db,
@@ -143,7 +151,9 @@ class TinyNet:
                     culprit = name
                     break
         layer = getattr(self, culprit)
-        largest = f" (its largest |weight| is {float(np.max(np.abs(layer.W))):.3g})" if hasattr(layer, "W") else ""
+        largest = ""
+        if hasattr(layer, "W"):
+            largest = f" (its largest |weight| is {float(np.max(np.abs(layer.W))):.3g})"
         raise NonFiniteError(
             f"scores contain {int(bad.sum())} NaN or infinite value(s), the first at index "
             f"{first}, although x is finite: the values overflowed inside the network, "
@@ -350,13 +360,13 @@ def train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc,
     #    so the caller's arrays stay as they were
     params = net.params.values()  # the six arrays (as float arrays if lists came in)
     new_params = tuple(p - learning_rate * (grad + weight_decay * p)
-                       for p, grad in zip(params, grads))
+                       for p, grad in zip(params, grads, strict=True))
     return _check_step_results(new_params, learning_rate, weight_decay)
 
 
 def _check_step_results(results, learning_rate, weight_decay):
     """Return the updated parameters, or raise if the step made any of them non-finite."""
-    for name, p in zip(PARAM_NAMES, results):
+    for name, p in zip(PARAM_NAMES, results, strict=True):
         if not all_finite(p):
             bad = int(np.count_nonzero(~np.isfinite(p)))
             raise NonFiniteError(

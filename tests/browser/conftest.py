@@ -20,7 +20,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from drive_panel import SCREENSHOTS
 
 ROOT = Path(__file__).resolve().parents[2]

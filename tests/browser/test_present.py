@@ -3,10 +3,10 @@
 import time
 
 import pytest
-from conftest import TEST_CULL_IDLE_TIMEOUT, TEST_CULL_INTERVAL, kernel_processes
 from drive_panel import RETRAIN_TIMEOUT, SCREENSHOTS, PanelDriver, drive, expected_network_run
 from layout import broken_words, numbers_beside_plot, off_screen
 
+from conftest import TEST_CULL_IDLE_TIMEOUT, TEST_CULL_INTERVAL, kernel_processes
 from tinynet import presets
 from tinynet.presets import TRAINING_DEFAULTS as SCENARIO_DEFAULTS
 from tinynet.widgets import NETWORK_DEFAULTS

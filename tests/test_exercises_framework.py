@@ -599,11 +599,15 @@ CHAPTER6 = [
     (optimizers.check_momentum_step, optimizers._momentum_reference),
     (optimizers.check_adagrad_step, optimizers._adagrad_reference),
     (optimizers.check_adam_step, optimizers._adam_reference),
+    (normalization.check_batchnorm_forward, normalization.batchnorm_forward_reference),
     (normalization.check_batchnorm_backward, normalization.batchnorm_backward_reference),
     (init_checks.check_init_std, init_std),
     (init_checks.check_init_weights, init_weights),
     (regularization.check_dropout_forward, regularization.dropout_forward_reference),
+    (regularization.check_dropout_train_forward, regularization.dropout_train_forward_reference),
+    (regularization.check_dropout_backward, regularization.dropout_backward_reference),
     (search_checks.check_log_uniform, log_uniform),
+    (search_checks.check_random_search, search_checks._search_reference),
 ]
 CHAPTER6_IDS = [c.__name__ for c, _ in CHAPTER6]
 

@@ -233,7 +233,7 @@ def test_the_forward_reference_is_the_formula_and_leaves_its_arguments(rng):
                                rtol=1e-12)
     np.testing.assert_array_equal(same_mean, mean)
     np.testing.assert_array_equal(same_var, var)
-    for before, after in zip(kept, (x, gamma, beta, mean, var)):
+    for before, after in zip(kept, (x, gamma, beta, mean, var), strict=True):
         np.testing.assert_array_equal(before, after)
 
 

@@ -6,7 +6,6 @@ import pytest
 from tinynet.exercises import ExerciseFailed, ExerciseNotAttempted
 from tinynet.exercises.search import check_log_uniform
 
-
 # -- right answers, written as a student would ------------------------------------
 
 def log_uniform(low, high, size, rng):
@@ -144,7 +143,7 @@ def search_written_out(train_and_score, ranges, n_trials, rng):
         columns.append(np.exp(rng.uniform(np.log(low), np.log(high), size=n_trials)))
     settings, scores = [], []
     for i in range(n_trials):
-        trial = dict(zip(ranges.keys(), (column[i] for column in columns)))
+        trial = dict(zip(ranges.keys(), (column[i] for column in columns), strict=True))
         settings.append(trial)
         scores.append(train_and_score(**trial))
     ranking = np.argsort(-np.nan_to_num(np.array(scores), nan=-np.inf), kind="stable")

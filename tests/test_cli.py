@@ -34,6 +34,17 @@ def test_default_settings_reach_95_percent_on_digits(capsys):
     assert accuracy >= 0.95, line
 
 
+@pytest.mark.parametrize("conv1, conv2", [("2", "16"), ("1", "23"), ("16", "2")])
+def test_any_filter_counts_train(conv1, conv2, capsys):
+    """conv2 far wider than conv1 (it once crashed the fast path) or far narrower."""
+    code = cli.main(["train", "--epochs", "3", "--no-progress", "--conv1-filters", conv1,
+                     "--conv2-filters", conv2])
+    assert code == 0
+    printed = capsys.readouterr().out
+    loss = float(re.search(r"test loss (\S+)\)", printed).group(1))
+    assert loss < np.log(10) - 0.05, printed  # below chance level: it learned
+
+
 def test_same_seed_same_output(capsys):
     runs = []
     for _ in range(2):

@@ -301,6 +301,11 @@ def test_plot_learning_rate_grid_mean_line_seed_dots_and_the_tuned_rate():
     rates, scores = [0.01, 0.1, 1.0], [[0.5, 0.7], [0.9, 0.96], [0.1, 0.1]]
     assert plotting.plot_learning_rate_grid(rates, scores, ax=ax, tuned=0.1, title="sgd") is ax
     assert ax.get_xscale() == "log" and ax.get_title() == "sgd"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.01", "0.1", "1"]
+    assert ax.get_ylabel() == "validation accuracy"
+    inner = Figure().subplots()
+    plotting.plot_learning_rate_grid(rates, scores, ax=inner, ylabel=None)
+    assert inner.get_ylabel() == ""
     mean = ax.lines[0]
     np.testing.assert_allclose(mean.get_ydata(), [0.6, 0.93, 0.1])
     ring = [line for line in ax.lines if line.get_label() == "used: 0.1"]

@@ -752,7 +752,9 @@ def plot_learning_rate_grid(rates, scores, ax=None, tuned=None, color=None, titl
     ax : Axes, optional
     tuned : float, optional
         A rate to ring on the mean line (the rate used elsewhere).
-    color, title, ylabel : optional
+    color, title : optional
+    ylabel : str or None, default "validation accuracy"
+        None leaves the label alone (inner panels of a row that shares y).
 
     Returns
     -------
@@ -775,7 +777,11 @@ def plot_learning_rate_grid(rates, scores, ax=None, tuned=None, color=None, titl
         ax.plot(rates[closest], mean[closest], "o", ms=12, mfc="none", mec="k", mew=1.5,
                 label=f"used: {tuned:g}")
     ax.set_xscale("log")
-    ax.set(xlabel="learning rate", ylabel=ylabel)
+    ax.set_xticks(rates, [f"{rate:g}" for rate in rates])  # the grid's own rates, no 3x10^-1
+    ax.minorticks_off()
+    ax.set_xlabel("learning rate")
+    if ylabel:
+        ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     return ax

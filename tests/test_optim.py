@@ -113,7 +113,8 @@ def test_penalty_is_half_lambda_sum_of_squares(decay_biases):
     assert SGD(0.1, weight_decay, decay_biases).penalty(params) == pytest.approx(
         expected, rel=1e-12
     )
-    assert SGD(0.1, 0.0, decay_biases).penalty(params) == 0
+    nothing = SGD(0.1, 0.0, decay_biases).penalty(params)
+    assert nothing == 0.0 and isinstance(nothing, float)
 
 
 @pytest.mark.parametrize("decay_biases", [True, False])

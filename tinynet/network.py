@@ -422,12 +422,9 @@ def train_network(network, x_train, t_train, x_val=None, t_val=None, *, optimize
         _, loss = network.forward(x, t)
         return loss, network.backward  # backward only once the loss has passed the guard
 
-    params = network.params
     return training_loop(
-        params, optimizer, x_train, t_train, x_val, t_val,
+        network.params, optimizer, x_train, t_train, x_val, t_val,
         loss_and_gradients=loss_and_gradients, evaluate=network.evaluate,
-        # any object with penalty() may come in: the history holds floats
-        penalty=lambda: float(optimizer.penalty(params)),
         # after epoch 0 is recorded, which checks that the data fit the network
         n_classes=lambda: max(network.predict(x_train[:1]).shape[1], 2),
         epochs=epochs, batch_size=batch_size, rng=rng, progress=progress,

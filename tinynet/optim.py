@@ -76,11 +76,15 @@ class Optimizer:
         return self.weight_decay > 0 and (self.decay_biases or not is_bias(name))
 
     def penalty(self, params):
-        """The L2 penalty ``(1/2) * weight_decay * sum(p ** 2)`` over decayed parameters."""
+        """The L2 penalty ``(1/2) * weight_decay * sum(p ** 2)`` over decayed parameters.
+
+        A float: 0.0 when nothing is decayed.
+        """
         return sum(
-            0.5 * self.weight_decay * float(np.sum(p * p))
-            for name, p in params.items()
-            if self.decays(name)
+            (0.5 * self.weight_decay * float(np.sum(p * p))
+             for name, p in params.items()
+             if self.decays(name)),
+            0.0,
         )
 
     def reset(self):

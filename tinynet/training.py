@@ -236,7 +236,7 @@ def train(params, x_train, t_train, x_val=None, t_val=None, *, epochs=10,
 def training_loop(params, optimizer, x_train, t_train, x_val=None, t_val=None, *,
                   loss_and_gradients, evaluate, n_classes, epochs, batch_size, rng,
                   progress=False, callback=None, skip_single=False, train_mode=None,
-                  decay_to_gradient=None, penalty=None):
+                  decay_to_gradient=None):
     """The loop behind :func:`train` and :func:`tinynet.network.train_network`.
 
     Records epoch 0 (before any step), then runs ``epochs`` epochs of shuffled
@@ -290,11 +290,6 @@ def training_loop(params, optimizer, x_train, t_train, x_val=None, t_val=None, *
         data gradient at the start, for
         :func:`tinynet._checks.explain_divergence` (None: judge by the step
         sizes alone).
-    penalty : callable, optional
-        ``penalty()``: the weight-decay term of the current parameters, as
-        recorded in ``history.penalty``; default ``optimizer.penalty(params)``
-        as it comes (the optimizers of :mod:`tinynet.optim` return the int 0
-        when nothing is decayed).
 
     Returns
     -------
@@ -310,7 +305,7 @@ def training_loop(params, optimizer, x_train, t_train, x_val=None, t_val=None, *
         history.epoch.append(epoch)
         history.train_loss.append(loss)
         history.train_accuracy.append(acc)
-        history.penalty.append(optimizer.penalty(params) if penalty is None else penalty())
+        history.penalty.append(float(optimizer.penalty(params)))
         if has_val:
             loss, acc = evaluate(x_val, t_val)
             history.val_loss.append(loss)

@@ -1,13 +1,10 @@
 """Tests for tinynet.exercises.normalization: right answers pass, typical mistakes fail."""
 
-import contextlib
-import io
-import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from notebook_cells import code_cell, run_cell
 
 from tinynet.exercises import ExerciseFailed, ExerciseNotAttempted
 from tinynet.exercises.normalization import (
@@ -330,28 +327,13 @@ def test_forward_wrong_structure_is_named():
 
 # -- notebook 11's numerical gradient check of the student's backward pass ------------
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "11_batch_normalization.ipynb"
-
-
-def numerical_check_cell():
-    """The source of the code cell that checks batchnorm_backward numerically."""
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    found = [s for s in sources if "numerical_gradient(" in s and "batchnorm_backward(" in s]
-    assert len(found) == 1, "notebook 11 has one numerical check of batchnorm_backward"
-    return found[0]
-
-
 def run_numerical_check(backward):
     """Run that cell as the notebook does (its setup cell's names), with ``backward``."""
     namespace = {"np": np, "rng": np.random.default_rng(0),
                  "BatchNormalization": BatchNormalization, "GradientCheckError":
                  GradientCheckError, "numerical_gradient": numerical_gradient,
                  "relative_error": relative_error, "batchnorm_backward": backward}
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(numerical_check_cell(), namespace)
-    return printed.getvalue()
+    return run_cell(code_cell("11_batch_normalization.ipynb", "numerical_gradient(", "batchnorm_backward("), namespace)
 
 
 @pytest.mark.parametrize("answer", [batchnorm_backward, compact], ids=["graph", "compact"])

@@ -1,12 +1,9 @@
 """Tests for tinynet.exercises.regularization: right answers pass, typical mistakes are named."""
 
-import contextlib
-import io
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from notebook_cells import code_cell, run_cell
 
 from tinynet.exercises import ExerciseFailed, ExerciseNotAttempted
 from tinynet.exercises.regularization import (
@@ -362,28 +359,13 @@ def test_reference_mask_is_the_one_a_seeded_layer_draws():
 
 # -- notebook 12's numerical gradient check of the student's backward pass ------------
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "12_regularization.ipynb"
-
-
-def numerical_check_cell():
-    """The source of the code cell that checks my_dropout_backward numerically."""
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    found = [s for s in sources if "numerical_gradient(" in s and "my_dropout_backward(" in s]
-    assert len(found) == 1, "notebook 12 has one numerical check of my_dropout_backward"
-    return found[0]
-
-
 def run_numerical_check(backward):
     """Run that cell as the notebook does (its setup cell's names), with ``backward``."""
     namespace = {"np": np, "rng": np.random.default_rng(0), "Dropout": Dropout,
                  "GradientCheckError": GradientCheckError,
                  "numerical_gradient": numerical_gradient, "relative_error": relative_error,
                  "my_dropout_backward": backward}
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(numerical_check_cell(), namespace)
-    return printed.getvalue()
+    return run_cell(code_cell("12_regularization.ipynb", "numerical_gradient(", "my_dropout_backward("), namespace)
 
 
 @pytest.mark.parametrize("answer", [dropout_backward, dropout_backward_where],

@@ -333,7 +333,8 @@ def run_numerical_check(backward):
                  "BatchNormalization": BatchNormalization, "GradientCheckError":
                  GradientCheckError, "numerical_gradient": numerical_gradient,
                  "relative_error": relative_error, "batchnorm_backward": backward}
-    return run_cell(code_cell("11_batch_normalization.ipynb", "numerical_gradient(", "batchnorm_backward("), namespace)
+    cell = code_cell("11_batch_normalization.ipynb", "numerical_gradient(", "batchnorm_backward(")
+    return run_cell(cell, namespace)
 
 
 @pytest.mark.parametrize("answer", [batchnorm_backward, compact], ids=["graph", "compact"])

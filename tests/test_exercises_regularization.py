@@ -365,7 +365,8 @@ def run_numerical_check(backward):
                  "GradientCheckError": GradientCheckError,
                  "numerical_gradient": numerical_gradient, "relative_error": relative_error,
                  "my_dropout_backward": backward}
-    return run_cell(code_cell("12_regularization.ipynb", "numerical_gradient(", "my_dropout_backward("), namespace)
+    cell = code_cell("12_regularization.ipynb", "numerical_gradient(", "my_dropout_backward(")
+    return run_cell(cell, namespace)
 
 
 @pytest.mark.parametrize("answer", [dropout_backward, dropout_backward_where],

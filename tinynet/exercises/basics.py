@@ -34,7 +34,7 @@ import numpy as np
 from ..experiments import bumpy, bumpy_gradient, gradient_descent
 from ..gradcheck import numerical_gradient
 from ..layers import FullyConnected, Relu, SoftmaxWithLoss
-from . import Case, check_function, float32_case
+from . import Case, case_seed, check_function, float32_case
 
 __all__ = [
     "check_add_batch_axes",
@@ -57,7 +57,7 @@ __all__ = [
 
 def _generator(seed, hidden=False):
     """The cases' random numbers: another stream for the hidden cases."""
-    return np.random.default_rng(seed + 1000 * hidden)
+    return np.random.default_rng(case_seed(seed + 1000 * hidden, hidden))
 
 
 # ---------------------------------------------------------------------------

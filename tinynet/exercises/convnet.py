@@ -24,7 +24,7 @@ from ..naive import (
     maxpool_backward_naive,
     maxpool_forward_naive,
 )
-from . import Case, ExerciseFailed, check_function, float32_case
+from . import Case, ExerciseFailed, case_seed, check_function, float32_case
 
 __all__ = [
     "check_conv_output_size",
@@ -44,7 +44,7 @@ _SEED = 20240604
 
 
 def _rng(hidden=False):
-    return np.random.default_rng(_SEED + 1000 * hidden)
+    return np.random.default_rng(case_seed(_SEED + 1000 * hidden, hidden))
 
 
 # The settings that switch a feature on, with their neutral value: an answer

@@ -18,7 +18,7 @@ are recognised and named.
 import numpy as np
 
 from ..initialization import init_std, init_weights
-from . import Case, _copy, _Mistake, check_function
+from . import Case, _copy, _Mistake, case_seed, check_function
 
 __all__ = ["check_init_std", "check_init_weights"]
 
@@ -157,6 +157,7 @@ def check_init_weights(student, *, hidden=False):
     ``rng`` and transposed weights.
     """
     table, seeds = (_HIDDEN_CASES, _HIDDEN_SEEDS) if hidden else (_CASES, _SEEDS)
+    seeds = [case_seed(seed, hidden) for seed in seeds]
     cases = [Case(shape=shape, weight_std=weight_std, rng=np.random.default_rng(seed),
                   note=f"rng=np.random.default_rng({seed})")
              for (shape, weight_std), seed in zip(table, seeds, strict=True)]

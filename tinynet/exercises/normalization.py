@@ -25,7 +25,7 @@ weight of the old value, the biased variance); the checker names that, too.
 import numpy as np
 
 from ..layers import BatchNormalization
-from . import Case, check_function
+from . import Case, case_seed, check_function
 
 __all__ = ["check_batchnorm_forward", "check_batchnorm_backward"]
 
@@ -149,7 +149,7 @@ _FORWARD_HIDDEN_CASES = [
 
 
 def _forward_cases(hidden):
-    rng = np.random.default_rng(1150 + 1000 * hidden)
+    rng = np.random.default_rng(case_seed(1150 + 1000 * hidden, hidden))
     cases = []
     for N, D, momentum, eps, training, offset, scale in (_FORWARD_HIDDEN_CASES if hidden
                                                          else _FORWARD_CASES):
@@ -233,7 +233,7 @@ _HIDDEN_CASES = [
 
 
 def _cases(hidden):
-    rng = np.random.default_rng(1100 + 1000 * hidden)
+    rng = np.random.default_rng(case_seed(1100 + 1000 * hidden, hidden))
     cases = []
     for N, D, eps, offset, scale in (_HIDDEN_CASES if hidden else _CASES):
         x = offset + scale * rng.standard_normal((N, D))

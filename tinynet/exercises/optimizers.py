@@ -35,14 +35,14 @@ optimizer's own slips.
 import numpy as np
 
 from ..optim import AdaGrad, Adam, Momentum
-from . import Case, check_function
+from . import Case, case_seed, check_function
 
 __all__ = ["check_momentum_step", "check_adagrad_step", "check_adam_step"]
 
 
 def _generator(seed, hidden=False):
     """The cases' random numbers: another stream for the hidden cases."""
-    return np.random.default_rng(seed + 1000 * hidden)
+    return np.random.default_rng(case_seed(seed + 1000 * hidden, hidden))
 
 
 def _arrays(rng, shapes, scale=1.0, dtype=np.float64):

@@ -27,7 +27,7 @@ exercise) stays for notebooks handed out before the change.
 import numpy as np
 
 from ..layers import Dropout
-from . import Case, _copy, _Mistake, check_function
+from . import Case, _copy, _Mistake, case_seed, check_function
 
 __all__ = ["check_dropout_train_forward", "check_dropout_backward", "check_dropout_forward",
            "dropout_forward_reference"]
@@ -162,9 +162,10 @@ def check_dropout_train_forward(student, *, hidden=False):
     Compared with :class:`~tinynet.layers.Dropout` drawing from a copy of the
     same generator; ``x`` must stay unchanged.
     """
-    rng = np.random.default_rng(1250 + 1000 * hidden)
+    rng = np.random.default_rng(case_seed(1250 + 1000 * hidden, hidden))
     cases = []
     for shape, ratio, seed in (_FORWARD_HIDDEN_CASES if hidden else _FORWARD_CASES):
+        seed = case_seed(seed, hidden)
         cases.append(Case(x=rng.standard_normal(shape), ratio=ratio,
                           rng=np.random.default_rng(seed),
                           note=f"rng=np.random.default_rng({seed})"))
@@ -222,7 +223,7 @@ def check_dropout_backward(student, *, hidden=False):
     True for the units kept. Compared with :meth:`tinynet.layers.Dropout.backward`
     after a forward pass with that mask; the inputs must stay unchanged.
     """
-    rng = np.random.default_rng(1260 + 1000 * hidden)
+    rng = np.random.default_rng(case_seed(1260 + 1000 * hidden, hidden))
     cases = []
     for shape, ratio in (_BACKWARD_HIDDEN_CASES if hidden else _BACKWARD_CASES):
         dout = rng.standard_normal(shape)
@@ -262,7 +263,7 @@ _HIDDEN_CASES = [
 
 
 def _cases(hidden):
-    rng = np.random.default_rng(1200 + 1000 * hidden)
+    rng = np.random.default_rng(case_seed(1200 + 1000 * hidden, hidden))
     cases = []
     for shape, ratio, training in (_HIDDEN_CASES if hidden else _CASES):
         x = rng.standard_normal(shape)

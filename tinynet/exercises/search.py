@@ -16,7 +16,7 @@ settings standing in for training, so its cases run instantly.
 import numpy as np
 
 from ..search import log_uniform, random_search
-from . import Case, _copy, _Mistake, check_function
+from . import Case, _copy, _Mistake, case_seed, check_function
 
 __all__ = ["check_log_uniform", "check_random_search", "fake_scorer"]
 
@@ -102,7 +102,8 @@ def check_log_uniform(student, *, hidden=False):
     rescaled) and exponentiate. Uniform sampling and mixed bases (``np.log10``
     with ``np.exp``) are named in the message, as is an ``rng`` left unused.
     """
-    table = _HIDDEN_CASES if hidden else _CASES
+    table = [(low, high, size, case_seed(seed, hidden))
+             for low, high, size, seed in (_HIDDEN_CASES if hidden else _CASES)]
     cases = [Case(low=low, high=high, size=size, rng=np.random.default_rng(seed),
                   note=f"rng=np.random.default_rng({seed})")
              for low, high, size, seed in table]
@@ -286,6 +287,7 @@ _SEARCH_HIDDEN_CASES = [
 def _search_cases(hidden):
     cases = []
     for ranges, n_trials, seed, cliff in (_SEARCH_HIDDEN_CASES if hidden else _SEARCH_CASES):
+        seed = case_seed(seed, hidden)
         scorer = fake_scorer(ranges, cliff)
         note = ", ".join(f"{name} in [{low:g}, {high:g}]" for name, (low, high)
                          in ranges.items())

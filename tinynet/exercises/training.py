@@ -35,7 +35,7 @@ from ..model import PARAM_NAMES, TinyNet, init_params, train_one_iter
 from ..optim import SGD, is_bias
 from ..polynomial import fit_polynomial, polynomial_features, predict_polynomial
 from ..training import minibatches
-from . import Case, check_function
+from . import Case, case_seed, check_function
 
 __all__ = [
     "check_train_one_iter",
@@ -51,7 +51,7 @@ __all__ = [
 
 def _generator(seed, hidden=False):
     """The cases' random numbers: another stream for the hidden cases."""
-    return np.random.default_rng(seed + 1000 * hidden)
+    return np.random.default_rng(case_seed(seed + 1000 * hidden, hidden))
 
 
 def _params(rng, input_shape=(1, 8, 8), conv1_filters=3, conv2_filters=4, num_classes=5,
@@ -246,6 +246,7 @@ def check_minibatches(student, *, hidden=False):
     table = [(10, 4, 0), (12, 4, 1), (7, 10, 2), (5, 1, 3), (1079, 32, 4)]
     if hidden:
         table = [(9, 2, 10), (16, 16, 11), (3, 5, 12), (500, 64, 13), (31, 7, 14)]
+    table = [(n, size, case_seed(seed, hidden)) for n, size, seed in table]
     cases = [Case(n_samples=n, batch_size=size, rng=np.random.default_rng(seed),
                   note=f"rng=np.random.default_rng({seed})") for n, size, seed in table]
     hint = ("Shuffle once with order = rng.permutation(n_samples), then cut it into "

@@ -14,6 +14,11 @@ and :func:`seed_comparison` (any experiment), :func:`path_study` (notebook
 (:mod:`tinynet.network`, :mod:`tinynet.initialization`,
 :mod:`tinynet.landscapes`, :mod:`tinynet.search`), their figures in
 :mod:`tinynet.plotting`.
+
+The studies, and the training runs behind the experiments, are decorated
+with :func:`tinynet.cache.memoize`: when the environment variable
+``TINYNET_CACHE_DIR`` names a folder (for grading), their results are
+stored there and read back; otherwise they simply run.
 """
 
 import functools
@@ -21,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from . import landscapes
+from . import cache, landscapes
 from ._checks import _describe, as_float_array, check_int, check_labels, check_number
 from .datasets import Split, load_digits_split, make_quadratic_data, quadratic_curve
 from .initialization import (
@@ -199,6 +204,25 @@ def train_digits(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_size=32,
                  callback=callback, optimizer=optimizer)
 
 
+@cache.memoize
+def _digits_run(learning_rate, weight_decay, epochs, batch_size, train_size, seed, optimizer):
+    """What the experiments keep of a :func:`train_digits` run: its history and weight norm.
+
+    ``optimizer`` is a name (or None for plain SGD). The weight norm is the
+    sum of squared weights (biases excluded) after training, rounded to 2
+    decimals; None for a diverged run. The network itself is left out, so
+    that a stored run stays small (a trained TinyNet holds its last
+    forward pass: megabytes).
+    """
+    net, history = train_digits(learning_rate=learning_rate, weight_decay=weight_decay,
+                                epochs=epochs, batch_size=batch_size, train_size=train_size,
+                                seed=seed, optimizer=optimizer)
+    if history.diverged:
+        return history, None
+    return history, round(sum(float(np.sum(p * p)) for name, p in net.params.items()
+                              if name.startswith("W_")), 2)
+
+
 def training_summary(history):
     """The final figures of a run as a dict of rounded numbers.
 
@@ -278,10 +302,9 @@ def training_experiment(learning_rate=0.1, weight_decay=0.0, epochs=10, batch_si
     """
     if not isinstance(optimizer, str):
         raise TypeError(f"optimizer must be a name such as 'sgd' or 'adam'; got {optimizer!r}.")
-    _, history = train_digits(learning_rate=learning_rate, weight_decay=weight_decay,
-                              epochs=epochs, batch_size=batch_size,
-                              train_size=train_size, seed=seed,
-                              optimizer=None if optimizer == "sgd" else optimizer)
+    history, _ = _digits_run(learning_rate=learning_rate, weight_decay=weight_decay,
+                             epochs=epochs, batch_size=batch_size, train_size=train_size,
+                             seed=seed, optimizer=None if optimizer == "sgd" else optimizer)
     if axes is not None:
         extra = () if optimizer == "sgd" else (optimizer,)
         draw_training(history, axes, title=_run_title(learning_rate, weight_decay,
@@ -321,6 +344,16 @@ def train_mlp_digits(learning_rate=0.1, weight_decay=0.0, dropout=0.0, batchnorm
     return network, history
 
 
+@cache.memoize
+def _mlp_history(learning_rate, weight_decay, dropout, batchnorm, optimizer, weight_std,
+                 hidden_sizes, epochs, batch_size, train_size, seed):
+    """The history of a :func:`train_mlp_digits` run (the network is left out: see _digits_run)."""
+    return train_mlp_digits(learning_rate=learning_rate, weight_decay=weight_decay,
+                            dropout=dropout, batchnorm=batchnorm, optimizer=optimizer,
+                            weight_std=weight_std, hidden_sizes=hidden_sizes, epochs=epochs,
+                            batch_size=batch_size, train_size=train_size, seed=seed)[1]
+
+
 def network_experiment(learning_rate=0.1, weight_decay=0.0, dropout=0.0, batchnorm=False,
                        optimizer="sgd", weight_std="he", hidden_sizes=(100, 100), epochs=20,
                        batch_size=32, train_size=None, seed=0, axes=None, average_last=None):
@@ -330,11 +363,10 @@ def network_experiment(learning_rate=0.1, weight_decay=0.0, dropout=0.0, batchno
     when ``average_last`` is given), so the panels print it with
     :func:`describe_training`.
     """
-    _, history = train_mlp_digits(learning_rate=learning_rate, weight_decay=weight_decay,
-                                  dropout=dropout, batchnorm=batchnorm, optimizer=optimizer,
-                                  weight_std=weight_std, hidden_sizes=hidden_sizes,
-                                  epochs=epochs, batch_size=batch_size,
-                                  train_size=train_size, seed=seed)
+    history = _mlp_history(learning_rate=learning_rate, weight_decay=weight_decay,
+                           dropout=dropout, batchnorm=batchnorm, optimizer=optimizer,
+                           weight_std=weight_std, hidden_sizes=hidden_sizes, epochs=epochs,
+                           batch_size=batch_size, train_size=train_size, seed=seed)
     if axes is not None:
         extra = [f"MLP {'-'.join(str(h) for h in hidden_sizes) or 'linear'}"]
         if dropout:
@@ -649,9 +681,9 @@ def overfitting_experiment(weight_decay=0.0, train_size=100, epochs=100, batch_s
         ``weight_norm`` (the sum of squared weights, biases excluded, after
         training), rounded.
     """
-    net, history = train_digits(learning_rate=learning_rate, weight_decay=weight_decay,
-                                epochs=epochs, batch_size=batch_size,
-                                train_size=train_size, seed=seed)
+    history, weight_norm = _digits_run(learning_rate=learning_rate, weight_decay=weight_decay,
+                                       epochs=epochs, batch_size=batch_size,
+                                       train_size=train_size, seed=seed, optimizer=None)
     if axes is not None:
         draw_training(history, axes, title=f"{train_size} training images, "
                                            f"weight decay {format_setting(weight_decay)}")
@@ -659,12 +691,11 @@ def overfitting_experiment(weight_decay=0.0, train_size=100, epochs=100, batch_s
     if average_last is not None:
         summary.update(late_means(history, average_last))
     if not history.diverged:
-        summary["weight_norm"] = round(sum(float(np.sum(p * p))
-                                           for name, p in net.params.items()
-                                           if name.startswith("W_")), 2)
+        summary["weight_norm"] = weight_norm
     return summary
 
 
+@cache.memoize(call_through_if=("progress", "callback"))
 def seed_curves(function, seeds, **settings):
     """Per-seed training and validation accuracy curves of a ``train_*`` function.
 
@@ -700,6 +731,7 @@ def describe_polynomial(result):
 # Batch normalisation across weight scales (notebook 11)
 # ---------------------------------------------------------------------------
 
+@cache.memoize
 def weight_scale_study(weight_stds, seeds=range(5), batchnorm=False, *, learning_rate=0.1,
                        hidden_sizes=(100, 100, 100, 100, 100), epochs=20, batch_size=100,
                        data=None):
@@ -892,6 +924,7 @@ def _check_seeds(seeds):
     return seeds
 
 
+@cache.memoize
 def activation_study(activations=("sigmoid", "tanh", "relu"),
                      weight_stds=(1.0, 0.01, "xavier", "he"), seeds=range(5), n_layers=5,
                      width=100, n_samples=1000):
@@ -996,6 +1029,7 @@ def activation_spread(activations):
             "across_inputs": np.sqrt(a.var(axis=1).mean(axis=1))}
 
 
+@cache.memoize
 def init_training_study(weight_stds=(0.01, "xavier", "he"), seeds=range(5), activation="relu",
                         hidden_sizes=(100, 100, 100, 100, 100), learning_rate=0.05, epochs=20,
                         batch_size=32, data=None):
@@ -1106,6 +1140,7 @@ def digits_scorer(train_size=None, epochs=5, batch_size=32, seed=0):
                                        batch_size=batch_size, seed=seed)
 
 
+@cache.memoize(pure_types=(ValidationScorer,))
 def scores_over_seeds(train_and_score, settings, seeds):
     """``ndarray``: ``train_and_score(**settings, seed=s)`` for each seed ``s``.
 
@@ -1206,6 +1241,7 @@ def path_experiment(optimizer="sgd", learning_rate=None, steps=30, start=landsca
 # A learning rate for each optimizer on TinyNet (notebook 09)
 # ---------------------------------------------------------------------------
 
+@cache.memoize
 def learning_rate_grid(grids, seeds=(100, 101, 102), epochs=10, batch_size=32, data=None):
     """Train TinyNet on the digits with each optimizer at each of its learning rates.
 

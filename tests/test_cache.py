@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tinynet import cache, experiments
+from tinynet import cache, experiments, search
 from tinynet.datasets import load_digits_split
 from tinynet.experiments import bumpy
 
@@ -61,6 +61,11 @@ def warns(x):
     return x
 
 
+_DIGITS = load_digits_split()
+SMALL_SPLIT = type(_DIGITS)(_DIGITS.x_train[:64], _DIGITS.t_train[:64], _DIGITS.x_val[:30],
+                            _DIGITS.t_val[:30], _DIGITS.x_test[:1], _DIGITS.t_test[:1])
+
+
 def stored_files(folder):
     return sorted(p.name for p in folder.rglob("*") if p.is_file())
 
@@ -76,8 +81,10 @@ def cache_dir(tmp_path, monkeypatch):
     return folder
 
 
-def log_events(tmp_path):
-    return [line.split()[0] for line in (tmp_path / "cache.log").read_text().splitlines()]
+def log_events(tmp_path, function=None):
+    """The logged events in order; only those of ``function`` (its full name) when given."""
+    lines = [line.split() for line in (tmp_path / "cache.log").read_text().splitlines()]
+    return [event for event, name, _ in lines if function in (None, name)]
 
 
 def assert_identical(a, b, where="result"):
@@ -158,6 +165,12 @@ def test_a_second_call_is_read_back_as_a_fresh_copy(cache_dir, tmp_path):
                                    epochs=2, hidden_sizes=(10,), train_size=50)),
     (experiments.scores_over_seeds, dict(train_and_score=experiments.digits_scorer(
         train_size=50, epochs=1), settings={"learning_rate": 0.1}, seeds=[0, 1])),
+    (experiments.optimizer_curves, dict(learning_rates={"adam": 0.02, "sgd": 0.5},
+                                        seeds=[0, 1], epochs=1, data=SMALL_SPLIT)),
+    (search._trial_score, dict(x_train=SMALL_SPLIT.x_train, t_train=SMALL_SPLIT.t_train,
+                               x_val=SMALL_SPLIT.x_val, t_val=SMALL_SPLIT.t_val,
+                               learning_rate=0.1, weight_decay=1e-4, epochs=1, batch_size=32,
+                               conv1_filters=8, conv2_filters=16, seed=3)),
 ])
 def test_a_cached_study_equals_the_computed_one_bit_for_bit(cache_dir, tmp_path, monkeypatch,
                                                             study, arguments):
@@ -166,7 +179,9 @@ def test_a_cached_study_equals_the_computed_one_bit_for_bit(cache_dir, tmp_path,
     monkeypatch.setenv(cache.CACHE_DIR_VARIABLE, str(cache_dir))
     stored = study(**arguments)
     loaded = study(**arguments)
-    assert log_events(tmp_path) == ["stored", "hit"]
+    # only the study's own lines: a study may call cached functions (the scorer's trials)
+    name = f"{study.__module__}.{study.__qualname__}"
+    assert log_events(tmp_path, name) == ["stored", "hit"]
     assert_identical(plain, stored)
     assert_identical(plain, loaded)
 
@@ -312,6 +327,33 @@ def test_a_package_class_with_a_replaced_method_runs_uncached(cache_dir, monkeyp
     monkeypatch.setattr(type(scorer), "__call__", lambda self, **settings: 0.5)
     experiments.scores_over_seeds(scorer, {"learning_rate": 0.1}, [0])
     assert stored_files(cache_dir) == []
+
+
+def test_a_scorer_with_a_replaced_fit_runs_uncached(cache_dir, tmp_path, monkeypatch):
+    scorer = experiments.digits_scorer(train_size=20, epochs=1)
+    fits = []
+
+    def fit(self, learning_rate, weight_decay=0.0, seed=None):
+        fits.append(learning_rate)
+        return search._train_trial(**self._trial(learning_rate, weight_decay, seed))
+
+    monkeypatch.setattr(search.ValidationScorer, "fit", fit)
+    assert scorer(0.1) == scorer(0.1)
+    assert fits == [0.1, 0.1]
+    assert stored_files(cache_dir) == [] and not (tmp_path / "cache.log").exists()
+
+
+def test_a_fake_scorer_runs_uncached_in_a_study_and_in_a_search(cache_dir, tmp_path):
+    def fake(learning_rate, seed=0):
+        CALLS.append(seed)
+        return learning_rate + seed
+
+    experiments.scores_over_seeds(fake, {"learning_rate": 0.1}, [0, 1])
+    experiments.scores_over_seeds(fake, {"learning_rate": 0.1}, [0, 1])
+    search.random_search(fake, {"learning_rate": (0.1, 1.0)}, 3, seed=0)
+    assert CALLS == [0, 1, 0, 1, 0, 0, 0]
+    assert stored_files(cache_dir) == []
+    assert log_events(tmp_path) == ["uncached", "uncached"]
 
 
 def test_a_generator_argument_runs_uncached(cache_dir):

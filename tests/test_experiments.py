@@ -13,7 +13,7 @@ from tinynet.datasets import load_digits_split
 from tinynet.initialization import activation_histograms
 from tinynet.landscapes import distance_to_minimum, optimizer_path, random_starts
 from tinynet.network import build_mlp, train_network
-from tinynet.optim import SGD, Adam
+from tinynet.optim import SGD, Adam, make_optimizer
 from tinynet.search import random_search
 
 
@@ -772,6 +772,59 @@ def test_learning_rate_grid_equals_direct_runs_and_counts_divergence_as_chance()
         assert np.all(adam["val_accuracy"][1][adam["diverged"][1]] == 0.1)
     assert adam["best"] == 0.01
     np.testing.assert_array_equal(grid["optimizers"]["sgd"]["rates"], [0.1])
+
+
+def notebook_09_loop(rates, seeds, epochs, split):
+    """The loop notebook 09 ran in a cell before optimizer_curves, verbatim but for its names."""
+    curves = {name: {"train_loss": [], "val_accuracy": []} for name in rates}
+    for name, learning_rate in rates.items():
+        for seed in seeds:
+            params = init_params((1, 8, 8), conv1_filters=8, conv2_filters=16, num_classes=10,
+                                 rng=seed)
+            _, history = train(params, split.x_train, split.t_train, split.x_val, split.t_val,
+                               epochs=epochs, batch_size=32, seed=seed,
+                               optimizer=make_optimizer(name, learning_rate))
+            curves[name]["train_loss"].append(history.train_loss)
+            curves[name]["val_accuracy"].append(history.val_accuracy)
+    return {name: {key: np.array(runs) for key, runs in c.items()} for name, c in curves.items()}
+
+
+def test_optimizer_curves_equal_notebook_09s_loop_bit_for_bit():
+    split = load_digits_split()
+    small = type(split)(split.x_train[:96], split.t_train[:96], split.x_val[:40],
+                        split.t_val[:40], split.x_test[:1], split.t_test[:1])
+    rates = {"adam": 0.02, "sgd": 0.5, "momentum": 0.03}
+    study = E.optimizer_curves(rates, seeds=range(2), epochs=2, data=small)
+    assert study["seeds"] == [0, 1] and study["epochs"] == 2 and study["train_size"] == 96
+    assert study["parameters"] == 1898  # TinyNet with 8 and 16 filters on 8 x 8 images
+    assert list(study["optimizers"]) == list(rates)
+    expected = notebook_09_loop(rates, range(2), 2, small)
+    for name, curves in expected.items():
+        got = study["optimizers"][name]
+        assert got["learning_rate"] == rates[name]
+        for key, runs in curves.items():
+            assert got[key].shape == (2, 3)
+            np.testing.assert_array_equal(got[key], runs, strict=True)
+
+
+def test_optimizer_curves_pad_a_diverged_run_with_nan():
+    split = load_digits_split()
+    small = type(split)(split.x_train[:64], split.t_train[:64], split.x_val[:20],
+                        split.t_val[:20], split.x_test[:1], split.t_test[:1])
+    study = quiet(E.optimizer_curves, {"sgd": 1e4}, seeds=[0], epochs=3, data=small)
+    loss = study["optimizers"]["sgd"]["train_loss"]
+    assert loss.shape == (1, 4) and np.isnan(loss[0, -1])
+
+
+def test_optimizer_curves_argument_errors():
+    with pytest.raises(TypeError, match="learning_rates must be a non-empty dict"):
+        E.optimizer_curves({})
+    with pytest.raises(ValueError, match=r"learning_rates must name optimizers among .*'adamw'"):
+        E.optimizer_curves({"adamw": 0.01}, seeds=[0], epochs=1)
+    with pytest.raises(ValueError, match=r"learning_rates\['sgd'\] must be > 0"):
+        E.optimizer_curves({"sgd": 0.0}, seeds=[0], epochs=1)
+    with pytest.raises(ValueError, match="seeds must hold at least one seed"):
+        E.optimizer_curves({"sgd": 0.1}, seeds=[], epochs=1)
 
 
 def test_learning_rate_grid_argument_errors():

@@ -310,3 +310,64 @@ def test_scorer_bad_settings(split):
 def test_search_result_is_a_plain_record():
     result = SearchResult(ranges={"a": (1.0, 2.0)}, settings=[{"a": 1.5}], scores=np.array([0.3]))
     assert result.best_settings == {"a": 1.5} and result.narrowed(1) == {"a": (1.0, 2.0)}
+
+
+# -- the scorer's trials in the grading cache (tinynet.cache) ----------------------------
+
+@pytest.fixture
+def cache_on(tmp_path, monkeypatch):
+    """Turns the cache on in a fresh folder; returns a function giving the logged events."""
+    from tinynet import cache
+
+    monkeypatch.setenv(cache.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    monkeypatch.delenv(cache.READ_ONLY_VARIABLE, raising=False)
+    monkeypatch.setenv(cache.LOG_VARIABLE, str(tmp_path / "cache.log"))
+
+    def events():
+        log = tmp_path / "cache.log"
+        return [line.split()[:2] for line in log.read_text().splitlines()] if log.exists() else []
+
+    return events
+
+
+def test_the_scorers_trials_are_cached_and_equal_the_computed_ones(split, cache_on,
+                                                                   monkeypatch):
+    from tinynet import cache
+
+    scorer = ValidationScorer.from_split(split, train_size=60, epochs=1)
+    stored = random_search(scorer, RANGES, 3, seed=2)
+    loaded = random_search(scorer, RANGES, 3, seed=2)
+    name = "tinynet.search._trial_score"
+    assert cache_on() == [["stored", name]] * 3 + [["hit", name]] * 3
+    monkeypatch.delenv(cache.CACHE_DIR_VARIABLE)
+    plain = random_search(scorer, RANGES, 3, seed=2)
+    for result in (stored, loaded):  # the same draws and the same scores, bit for bit
+        assert result.settings == plain.settings
+        np.testing.assert_array_equal(result.scores, plain.scores, strict=True)
+    assert scorer(0.1, 1e-4, seed=4) == scorer.fit(0.1, 1e-4, seed=4)[1].val_accuracy[-1]
+
+
+def test_a_scorer_that_is_not_the_packages_is_never_cached(split, cache_on):
+    calls = []
+
+    def fake(learning_rate, weight_decay):
+        calls.append((learning_rate, weight_decay))
+        return peaked(learning_rate, weight_decay)
+
+    class Noisier(ValidationScorer):  # a subclass trains through its own fit
+        def fit(self, learning_rate, weight_decay=0.0, seed=None):
+            calls.append(learning_rate)
+            return super().fit(learning_rate / 2, weight_decay, seed)
+
+    first = random_search(fake, RANGES, 4, seed=0)
+    second = random_search(fake, RANGES, 4, seed=0)
+    assert len(calls) == 8 and second.settings == first.settings
+    plain = ValidationScorer.from_split(split, train_size=60, epochs=1)
+    subclass = Noisier.from_split(split, train_size=60, epochs=1)
+    assert subclass(0.2, 1e-4) == subclass(0.2, 1e-4) == plain(0.1, 1e-4)
+    assert len(calls) == 10
+    replaced = ValidationScorer.from_split(split, train_size=60, epochs=1)
+    replaced.fit = lambda *args: calls.append(args) or subclass.fit(*args)
+    assert replaced(0.2, 1e-4) == plain(0.1, 1e-4)
+    assert cache_on() == [["stored", "tinynet.search._trial_score"],
+                          ["hit", "tinynet.search._trial_score"]]

@@ -7,8 +7,9 @@ static figure before the slider panel.
 
 The studies repeat an experiment over seeds (or starting points), so that a
 notebook's claims rest on means and spreads, not one run: :func:`seed_study`
-and :func:`seed_comparison` (any experiment), :func:`path_study` (notebook
-09), :func:`activation_study` and :func:`init_training_study` (notebook 10),
+and :func:`seed_comparison` (any experiment), :func:`path_study`,
+:func:`learning_rate_grid` and :func:`optimizer_curves` (notebook 09),
+:func:`activation_study` and :func:`init_training_study` (notebook 10),
 :func:`weight_scale_study` (notebook 11), :func:`scores_over_seeds`
 (notebook 13). The pieces they build on live in the lower modules
 (:mod:`tinynet.network`, :mod:`tinynet.initialization`,
@@ -1297,16 +1298,92 @@ def learning_rate_grid(grids, seeds=(100, 101, 102), epochs=10, batch_size=32, d
         diverged = np.zeros(accuracy.shape, dtype=bool)
         for i, rate in enumerate(rates):
             for j, seed in enumerate(seeds):
-                params = init_params(data.x_train.shape[1:], 8, 16, num_classes=10, rng=seed)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)  # divergence is recorded
-                    _, history = train(params, data.x_train, data.t_train, data.x_val,
-                                       data.t_val, epochs=epochs, batch_size=batch_size,
-                                       seed=seed, optimizer=make_optimizer(name, rate))
+                    history = _optimizer_run(data, name, rate, seed, epochs, batch_size)
                 diverged[i, j] = history.diverged
                 accuracy[i, j] = (CHANCE_ACCURACY if history.diverged
                                   else history.val_accuracy[-1])
         result["optimizers"][name] = {"rates": rates, "val_accuracy": accuracy,
                                       "diverged": diverged,
                                       "best": float(rates[np.argmax(accuracy.mean(axis=1))])}
+    return result
+
+
+def _optimizer_run(data, name, learning_rate, seed, epochs, batch_size):
+    """TinyNet (8 and 16 filters) from ``init_params(rng=seed)`` trained with one optimizer.
+
+    Returns the :class:`~tinynet.training.History` of ``tinynet.train(...,
+    seed=seed, optimizer=make_optimizer(name, learning_rate))`` on ``data``'s
+    training part, with validation curves.
+    """
+    params = init_params(data.x_train.shape[1:], 8, 16, num_classes=10, rng=seed)
+    _, history = train(params, data.x_train, data.t_train, data.x_val, data.t_val,
+                       epochs=epochs, batch_size=batch_size, seed=seed,
+                       optimizer=make_optimizer(name, learning_rate))
+    return history
+
+
+@cache.memoize
+def optimizer_curves(learning_rates, seeds=range(5), epochs=10, batch_size=32, data=None):
+    """Train TinyNet on the digits with each optimizer at its learning rate, from each seed.
+
+    Every run starts TinyNet (8 and 16 filters) from ``init_params(rng=seed)``
+    and trains it with :func:`tinynet.train` and
+    ``make_optimizer(name, learning_rate)``; seed ``s`` sets the weights and
+    the shuffling, the same for every optimizer, so each seed is a paired
+    comparison.
+
+    Parameters
+    ----------
+    learning_rates : dict
+        Optimizer name (a key of :data:`tinynet.optim.OPTIMIZERS`) to its
+        learning rate (> 0).
+    seeds : iterable of int, default range(5)
+    epochs, batch_size : int
+    data : tinynet.datasets.Split, optional
+        Default :func:`digits_split` (seed 0).
+
+    Returns
+    -------
+    dict
+        ``seeds``, ``epochs``, ``parameters`` (TinyNet's number of
+        parameters), ``train_size`` (training images) and ``optimizers``:
+        for each name, in the order of ``learning_rates``, a dict with
+        ``learning_rate``, ``train_loss`` and ``val_accuracy`` (ndarrays of
+        shape (n_seeds, epochs + 1), epoch 0 before training; NaN after a
+        run diverged).
+
+    Examples
+    --------
+    ::
+
+        study = optimizer_curves({"sgd": 0.5, "adam": 0.02}, seeds=[0, 1], epochs=3)
+        study["optimizers"]["adam"]["val_accuracy"][:, -1]
+    """
+    if not isinstance(learning_rates, dict) or not learning_rates:
+        raise TypeError(f"learning_rates must be a non-empty dict from optimizer name to a "
+                        f"learning rate, such as {{'sgd': 0.5, 'adam': 0.02}}; got "
+                        f"{_describe(learning_rates)}.")
+    seeds = _check_seeds(seeds)
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    data = digits_split(0) if data is None else data
+    result = {"seeds": seeds, "epochs": epochs,
+              "parameters": sum(p.size for p in init_params(data.x_train.shape[1:], 8, 16,
+                                                            num_classes=10, rng=0).values()),
+              "train_size": len(data.x_train), "optimizers": {}}
+    for name, learning_rate in learning_rates.items():
+        if not isinstance(name, str) or name.lower() not in OPTIMIZERS:
+            raise ValueError(f"learning_rates must name optimizers among {sorted(OPTIMIZERS)}; "
+                             f"got {name!r}.")
+        learning_rate = check_number(f"learning_rates[{name!r}]", learning_rate, minimum=0.0,
+                                     allow_equal=False)
+        curves = {"train_loss": np.full((len(seeds), epochs + 1), np.nan),
+                  "val_accuracy": np.full((len(seeds), epochs + 1), np.nan)}
+        for i, seed in enumerate(seeds):
+            history = _optimizer_run(data, name, learning_rate, seed, epochs, batch_size)
+            for key, values in curves.items():
+                values[i, :len(getattr(history, key))] = getattr(history, key)
+        result["optimizers"][name] = {"learning_rate": learning_rate, **curves}
     return result

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -379,3 +380,12 @@ def test_entries_lists_the_stored_results(cache_dir):
     rows = cache.entries(cache_dir)
     assert [name for name, _, _ in rows] == [f"{__name__}.fake_study"] * 2
     assert all(size > 0 for _, _, size in rows)
+
+
+def test_stored_entries_are_readable_by_other_users(cache_dir):
+    """Grading sandboxes read the cache as users of their own: entries are 0644, not 0600."""
+    fake_study([5, 6])
+    entries = [path for path in Path(cache_dir).rglob("*.pkl")]
+    assert entries
+    for path in entries:
+        assert path.stat().st_mode & 0o777 == 0o644, oct(path.stat().st_mode)

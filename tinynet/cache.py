@@ -358,6 +358,9 @@ def _store(path, entry):
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as file:
             pickle.dump(entry, file, protocol=pickle.HIGHEST_PROTOCOL)
+        # mkstemp makes the file owner-only; the readers may be other users (the
+        # grading sandboxes run each student as a user of their own)
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
         return True
     except Exception:  # a read-only or full disk, an unpicklable result: stay uncached

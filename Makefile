@@ -19,7 +19,7 @@ PRESENT_CONFIG   := notebooks/instructor
 # waiting for each other). One thread keeps the sliders fast.
 lab lab-exercises present test check unit nbval browser notebooks exercises grade: export OPENBLAS_NUM_THREADS = 1
 
-.PHONY: help setup lab lab-exercises present test check unit lint nbval browser chromium \
+.PHONY: help setup lab lab-exercises present test check unit lint nbval browser chromium sandbox \
         notebooks exercises grade figures bench clean
 
 help:
@@ -30,7 +30,7 @@ help:
 	@echo "make test     run every test: ruff, unit, notebooks, grading and browser tests"
 	@echo "make lint     check the code with ruff (style, errors, import order, bugbear)"
 	@echo "make exercises  build the exercise edition with nbgrader into exercises/"
-	@echo "make grade SUBMISSIONS=dir  autograde dir/<student>/*.ipynb into build/grades/"
+	@echo "make grade SUBMISSIONS=dir  grade dir/<student>/*.ipynb, each student in a sandbox, into build/grades/ (JOBS=n)"
 	@echo "make browser  run only the browser tests (JupyterLab and Voila in headless Chromium)"
 	@echo "make notebooks  re-execute every notebook and save its outputs"
 	@echo "make figures  redraw the course figures in figures/"
@@ -61,9 +61,24 @@ lab-exercises: exercises
 
 # Autograde a folder with one subfolder per student: build/grades/grades.csv
 # and HTML feedback per student.
-grade: $(STAMP)
+# JOBS students at once (default: one per core); UNSANDBOXED=1 grades without
+# bubblewrap (unsafe: student code then runs with your rights).
+grade: $(STAMP) $(if $(UNSANDBOXED),,sandbox)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder with one subfolder per student>"; exit 2; }
-	$(BIN)/python tools/course.py grade "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)")
+	$(BIN)/python tools/course.py grade "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)") \
+	  $(if $(JOBS),--jobs $(JOBS)) $(if $(UNSANDBOXED),--unsandboxed)
+
+# Grading runs each student in a bubblewrap sandbox: Debian's package when we
+# are root; otherwise say how to get it (make grade then stops with the same advice).
+sandbox:
+	@if command -v bwrap >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's bubblewrap for grading in a sandbox"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+	else \
+	  echo "make grade needs bubblewrap: sudo apt-get install bubblewrap (Debian, Ubuntu)," \
+	       "sudo dnf install bubblewrap (Fedora), or run make grade UNSANDBOXED=1 (unsafe)"; \
+	fi
 
 # For projecting in class: the instructor notebook's panels, without code,
 # on this machine only; open the printed address yourself (no browser is
@@ -105,7 +120,7 @@ lint: $(STAMP)
 
 # ruff first, then the unit tests, the notebooks (outputs compared, strict), the
 # exercise edition graded by nbgrader, and the browser tests in one pytest run.
-test: $(STAMP) chromium
+test: $(STAMP) chromium sandbox
 	$(BIN)/ruff check .
 	timeout 3000 $(BIN)/python -m pytest tests notebooks $(NBVAL)
 

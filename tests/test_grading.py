@@ -1,42 +1,51 @@
-"""The exercise edition and its grading, with the real nbgrader.
+"""Grading a class, end to end: the exercise edition built by nbgrader, students graded in
+bubblewrap sandboxes by ``tools/course.py grade``, with the scores decided outside them.
 
-``tools/course.py`` builds the exercise edition (``nbgrader
-generate_assignment``) and grades a folder of submissions (``nbgrader
-autograde`` per student, then the gradebook read into ``grades.csv``). Here
-it grades six students whose expected scores follow from the source
-notebooks' own metadata (the points of each graded cell):
+One class, graded once (two at a time), holds every kind of student the grader must
+handle. Each expectation follows from the source notebooks' own points:
 
-* ``complete``: the complete edition, full marks;
-* ``untouched``: the exercise edition as handed out, 0 on every graded cell;
-* ``planted``: complete, except that ``train_one_iter`` does not decay the
-  biases: loses exactly that cell's points;
-* ``endless``: complete, except that one exercise loops for ever when called:
-  the checker's time limit stops it, and only that cell is lost;
-* ``hog``: one notebook whose solution cell allocates in an endless loop at
-  top level: nbgrader's per-cell time limit interrupts it, only the check of
-  that exercise is lost;
-* ``broken``: one notebook that is not JSON and one whose kernel dies: both
-  score 0, and the other students are graded all the same.
+* ``complete`` (all 14 notebooks): full marks; ``untouched`` (the exercise edition):
+  0 on every graded cell;
+* ``planted``: two planted mistakes (02 and 07), which lose exactly their cells;
+* ``endless``: an exercise that never returns loses only its cell;
+* ``warned``: a right answer that emits a ``RuntimeWarning`` keeps every point;
+* ``cheater``: blank exercises plus every trick for unearned points on notebook 07
+  (checkers redefined, the shared runner patched, ``NBGRADER_EXECUTION`` removed,
+  an input transformer, the instructor's notebook read, graded cells removed or
+  doubled): 0 points, and flags;
+* ``borrower``: ``from tinynet import train_one_iter as my_train_one_iter``: flagged;
+* ``vandal``: tries to harm the others (the gradebook, a classmate's notebook, the
+  package, startup files, a detached process, 10 GiB, a fork loop, 100 MB of
+  output, a ``<script>``, ``kill -1``): nothing outside its own output changes;
+* ``copycat`` (a notebook that is a symlink) and ``mirror`` (a folder that is a
+  symlink): refused, and the status says why;
+* ``broken``: a notebook that is not JSON and one whose kernel dies: 0.
 """
 
 import csv
+import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-HOG_CELL_TIMEOUT_S = 30
+NB07 = "07_training_sgd.ipynb"
+NB02 = "02_fully_connected_and_relu.ipynb"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None,
-    reason="nbgrader is not installed (pip install -e '.[grading]')",
-)
+pytestmark = [
+    pytest.mark.skipif(shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None,
+                       reason="nbgrader is not installed (pip install -e '.[grading]')"),
+    pytest.mark.skipif(shutil.which("bwrap") is None,
+                       reason="bubblewrap is not installed (make sandbox)"),
+]
 
 
 def _load(path):
@@ -57,65 +66,41 @@ def graded_cells(path):
             for c in _load(path)["cells"] if _nbgrader(c).get("grade")}
 
 
-def solution_cells(notebook):
-    return [c for c in notebook["cells"] if _nbgrader(c).get("solution")]
+def _cell(notebook, grade_id):
+    return next(c for c in notebook["cells"] if _nbgrader(c).get("grade_id") == grade_id)
 
 
-def _check_cell_of(notebook, solution_id):
-    """The graded cell that checks the function a solution cell defines."""
-    for cell in notebook["cells"]:
-        meta = _nbgrader(cell)
-        if meta.get("grade") and meta["grade_id"] == solution_id + "_check":
-            return cell
-    raise LookupError(f"no graded cell {solution_id}_check")
+def _append_to(notebook, grade_id, code):
+    cell = _cell(notebook, grade_id)
+    cell["source"] = _source(cell) + "\n\n" + code
+    return notebook
 
 
-def _solution_defining(notebook, name):
-    """The grade_id of the solution cell that defines ``name``."""
-    for cell in solution_cells(notebook):
-        if re.search(rf"^(?:def|class) {name}\b", _source(cell), re.M):
-            return _nbgrader(cell)["grade_id"]
-    raise LookupError(f"no solution cell defines {name}")
+def _replace(notebook, grade_id, code):
+    _cell(notebook, grade_id)["source"] = code
+    return notebook
 
 
-def _train_one_iter_check():
-    path = next(p for p in NOTEBOOKS if p.name.startswith("07_"))
-    return path.stem, _solution_defining(_load(path), "my_train_one_iter") + "_check"
+def _add_cell(notebook, code, at=None):
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": code}
+    notebook["cells"].insert(len(notebook["cells"]) if at is None else at, cell)
+    return notebook
 
 
-def _replace_solution(notebook, grade_id, extra):
-    """Append ``extra`` (code of the 'student') to the solution cell ``grade_id``."""
-    for cell in notebook["cells"]:
-        if _nbgrader(cell).get("grade_id") == grade_id:
-            cell["source"] = _source(cell) + "\n\n" + extra
-            return notebook
-    raise LookupError(f"no solution cell {grade_id}")
+def _tree_digest(folder):
+    """Every path under ``folder`` with its kind, size, mtime and content hash."""
+    listing = []
+    for path in sorted(Path(folder).rglob("*")):
+        info = path.lstat()
+        content = (hashlib.sha256(path.read_bytes()).hexdigest()
+                   if path.is_file() and not path.is_symlink() else os.readlink(path)
+                   if path.is_symlink() else "")
+        listing.append((str(path), info.st_mode, info.st_size, info.st_mtime_ns, content))
+    return listing
 
 
-def _defined_function(cell):
-    match = re.search(r"^(?:def|class) (\w+)", _source(cell), re.M)
-    return match.group(1)
-
-
-def _endless_target():
-    """A solution cell whose function no later cell of its notebook calls
-    except its own check: an endless loop there can only cost that check."""
-    for path in reversed(NOTEBOOKS):
-        notebook = _load(path)
-        for index, cell in enumerate(notebook["cells"]):
-            meta = _nbgrader(cell)
-            if not meta.get("solution") or _source(cell).lstrip().startswith("class"):
-                continue
-            name = _defined_function(cell)
-            check_id = meta["grade_id"] + "_check"
-            users = [c for c in notebook["cells"][index + 1:]
-                     if c["cell_type"] == "code" and re.search(rf"\b{name}\b", _source(c))]
-            if users and all(_nbgrader(c).get("grade_id") == check_id for c in users):
-                return path, meta["grade_id"], name
-    raise LookupError("no exercise suitable for the endless-loop submission")
-
-
-PLANTED_BUG = '''\
+PLANTED_07 = '''\
 _correct_train_one_iter = my_train_one_iter
 
 
@@ -129,77 +114,192 @@ def my_train_one_iter(W_conv1, b_conv1, W_conv2, b_conv2, W_fc, b_fc, x, t,
     return tuple(new)
 '''
 
-HOG = '''\
-import numpy as _np
-_hog = []
-while True:   # allocates for ever at the top level of the cell
-    _hog.append(_np.ones(10_000))
-    if len(_hog) > 100:
-        _hog.clear()
+PLANTED_02 = '''\
+def relu_backward(dout, x):
+    return dout.copy()   # the planted mistake: the mask is forgotten
+'''
+
+ENDLESS_07 = '''\
+def my_minibatches(n_samples, batch_size, rng):
+    while True:   # never returns
+        pass
+'''
+
+WARNED_07 = '''\
+import warnings
+
+_right_train_one_iter = my_train_one_iter
+
+
+def my_train_one_iter(*args):
+    warnings.warn("a stray warning from a right answer", RuntimeWarning)
+    return _right_train_one_iter(*args)
+'''
+
+# Each solution cell of the cheater's 07 tries one way to earn points without the work.
+CHEATS_07 = {
+    "07_sgd_step": '''\
+import os
+os.environ.pop("NBGRADER_EXECUTION", None)   # "not attempted" no longer raises
+
+
+def check_sgd_step(*args, **kwargs):          # the check cell now calls this
+    print("my_sgd_step: PASS (4 cases)")
+
+
+def my_sgd_step(params, grads, learning_rate, weight_decay):
+    raise NotImplementedError()
+''',
+    "07_train_one_iter": '''\
+import tinynet.exercises as _exercises
+_exercises.check_function = lambda *args, **kwargs: _exercises.Verdict(True)
+
+
+def my_train_one_iter(*args):
+    raise NotImplementedError()
+''',
+    "07_minibatches": '''\
+import json
+try:   # run the instructor's own solutions
+    for _cell in json.load(open("{root}/notebooks/07_training_sgd.ipynb"))["cells"]:
+        if _cell.get("metadata", {{}}).get("nbgrader", {{}}).get("solution"):
+            exec("".join(_cell["source"]))
+except OSError as error:
+    print("could not read the instructor's notebook:", error)
+''',
+    "07_sgd_step_weights_only": '''\
+get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])
+''',
+}
+
+BORROWED_07 = "from tinynet import train_one_iter as my_train_one_iter\n"
+
+VANDAL_02 = '''\
+import os, pathlib, sqlite3, subprocess, sys
+report = []
+
+
+def attempt(label, action):
+    try:
+        action()
+        report.append(f"{{label}}: done")
+    except BaseException as error:
+        report.append(f"{{label}}: {{type(error).__name__}}")
+
+
+for path in ("../../../gradebook.db", "{out}/gradebook.db"):
+    attempt(f"gradebook {{path}}",
+            lambda p=path: sqlite3.connect(p).execute("create table pwned (x)"))
+for path in ("{submissions}/complete/{nb07}", "{out}/snapshot/complete/{nb07}",
+             "{out}/work/complete/notebooks/{nb07}", "{root}/notebooks/{nb07}"):
+    attempt(f"overwrite {{path}}", lambda p=path: open(p, "w").write("{{}}"))
+import tinynet.exercises
+attempt("package", lambda: open(tinynet.exercises.__file__, "a").write("\\nPWNED = 1\\n"))
+attempt("source tree", lambda: open("{root}/tinynet/exercises/__init__.py", "a").write("\\n"))
+for path in ("~/.ipython/profile_default/startup/00-pwned.py", "~/.jupyter/nbgrader_config.py"):
+    target = pathlib.Path(path).expanduser()
+    attempt(f"startup {{path}}", lambda t=target: (t.parent.mkdir(parents=True, exist_ok=True),
+                                                 t.write_text("print('pwned')")))
+attempt("host home", lambda: open("{home}/.ipython/pwned", "w").write("x"))
+attempt("10 GiB", lambda: bytearray(10 * 2**30))
+started = []
+
+
+def fork_loop():
+    for _ in range(2000):
+        started.append(subprocess.Popen(["sleep", "30"]))
+
+
+attempt("fork loop", fork_loop)
+report.append(f"processes started: {{len(started)}}")
+for child in started:
+    child.kill()
+    child.wait()
+late = ("import os, time\\n"
+        "time.sleep(4)\\n"
+        "open('late.txt', 'w').write('still alive')\\n"
+        "open('{out}/grades.csv', 'w').write('pwned')\\n")
+attempt("daemon", lambda: subprocess.Popen([sys.executable, "-c", late], start_new_session=True))
+print("<script>alert('pwned')</script><img src=x onerror=alert(1)>")
+print("\\n".join(report))
+sys.stdout.write("x" * 100_000_000 + "\\n")
+'''
+
+KILL_ALL = '''\
+import os, signal
+os.kill(-1, signal.SIGKILL)   # every process it may signal
 '''
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Build the edition, write the six submissions, grade them once."""
+    """Build the edition, write the class's submissions, grade them once (JOBS=2)."""
     work = tmp_path_factory.mktemp("grading")
-    release_course = work / "release_course"
     done = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "course.py"), "exercises",
-         "--into", str(work / "exercises"), "--course", str(release_course)],
+         "--into", str(work / "exercises"), "--course", str(work / "release_course")],
         capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     release = work / "exercises"
     submissions = work / "submissions"
+    out = work / "grades"
 
     def student(name, notebooks):
         folder = submissions / name
         folder.mkdir(parents=True)
         for filename, notebook in notebooks.items():
-            if isinstance(notebook, str):
-                (folder / filename).write_text(notebook)
-            else:
-                (folder / filename).write_text(json.dumps(notebook))
+            text = notebook if isinstance(notebook, str) else json.dumps(notebook)
+            (folder / filename).write_text(text)
 
-    student("complete", {p.name: _load(p) for p in NOTEBOOKS})
+    complete = {p.name: _load(p) for p in NOTEBOOKS}
+    student("complete", complete)
     student("untouched", {p.name: _load(release / p.name) for p in NOTEBOOKS})
-
-    planted = {p.name: _load(p) for p in NOTEBOOKS}
-    name07 = next(n for n in planted if n.startswith("07_"))
-    _replace_solution(planted[name07], _solution_defining(planted[name07], "my_train_one_iter"),
-                      PLANTED_BUG)
-    student("planted", planted)
-
-    endless_path, endless_id, endless_name = _endless_target()
-    endless = {p.name: _load(p) for p in NOTEBOOKS}
-    args = re.search(rf"def {endless_name}\(([^)]*)\)",
-                     _source(next(c for c in endless[endless_path.name]["cells"]
-                                  if _nbgrader(c).get("grade_id") == endless_id))).group(1)
-    _replace_solution(endless[endless_path.name], endless_id,
-                      f"def {endless_name}({args}):\n    while True:\n        pass\n")
-    student("endless", endless)
-
-    hog_notebook = _load(NOTEBOOKS[2])
-    hog_id = solution_cells(hog_notebook)[0]["metadata"]["nbgrader"]["grade_id"]
-    first = solution_cells(hog_notebook)[0]
-    first["source"] = HOG + "\n" + _source(first)
-    student("hog", {NOTEBOOKS[2].name: hog_notebook})
-
+    student("planted", {NB02: _append_to(_load(ROOT / "notebooks" / NB02), "02_relu_backward",
+                                         PLANTED_02),
+                        NB07: _append_to(_load(ROOT / "notebooks" / NB07), "07_train_one_iter",
+                                         PLANTED_07)})
+    student("endless", {NB07: _append_to(_load(ROOT / "notebooks" / NB07), "07_minibatches",
+                                         ENDLESS_07)})
+    student("warned", {NB07: _append_to(_load(ROOT / "notebooks" / NB07), "07_train_one_iter",
+                                        WARNED_07)})
+    cheat = _load(release / NB07)
+    for grade_id, code in CHEATS_07.items():
+        _replace(cheat, grade_id, code.format(root=ROOT))
+    cheat["cells"].remove(_cell(cheat, "07_minibatches_check"))
+    doubled = _cell(cheat, "07_sgd_step_check")
+    cheat["cells"].insert(cheat["cells"].index(doubled), json.loads(json.dumps(doubled)))
+    student("cheater", {NB07: cheat})
+    student("borrower", {NB07: _replace(_load(release / NB07), "07_train_one_iter",
+                                        BORROWED_07)})
+    vandal = VANDAL_02.format(out=out, submissions=submissions, root=ROOT, nb07=NB07,
+                              home=Path.home())
+    student("vandal", {NB02: _add_cell(_load(release / NB02), vandal),
+                       NB07: _add_cell(_load(release / NB07), KILL_ALL)})
+    student("copycat", {})
+    (submissions / "copycat" / NB07).symlink_to(submissions / "complete" / NB07)
+    (submissions / "mirror").symlink_to(submissions / "complete")
     crashing = _load(NOTEBOOKS[0])
     setup = next(c for c in crashing["cells"] if c["cell_type"] == "code")
     setup["source"] = "import os\nos._exit(1)   # the kernel dies\n" + _source(setup)
-    student("broken", {NOTEBOOKS[1].name: "{this is not a notebook", NOTEBOOKS[0].name: crashing})
+    student("broken", {NOTEBOOKS[1].name: "{this is not a notebook",
+                       NOTEBOOKS[0].name: crashing})
 
-    out = work / "grades"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "course.py"), "grade", str(submissions),
-         "--out", str(out), "--cell-timeout", str(HOG_CELL_TIMEOUT_S)],
-        capture_output=True, text=True, timeout=3000)
+    before = _tree_digest(submissions)
+    source_before = _tree_digest(ROOT / "tinynet")
+    command = [sys.executable, str(ROOT / "tools" / "course.py"), "grade", str(submissions),
+               "--out", str(out), "--secret", str(work / "secret"), "--jobs", "2",
+               "--budget", "300"]
+    began = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=2400)
+    seconds = time.monotonic() - began
     assert done.returncode == 0, done.stdout + done.stderr
+    grades = (out / "grades.csv").read_text()
+    time.sleep(6)  # the vandal's daemon would have written by now
     with open(out / "grades.csv") as handle:
         rows = list(csv.DictReader(handle))
-    return {"rows": rows, "out": out, "stdout": done.stdout, "release": release,
-            "endless": (endless_path.name, endless_id), "hog": (NOTEBOOKS[2].name, hog_id)}
+    return {"rows": rows, "out": out, "stdout": done.stdout, "release": release, "work": work,
+            "grades_text": grades, "submissions": submissions, "before": before,
+            "source_before": source_before, "command": command, "seconds": seconds}
 
 
 def _rows(graded, student):
@@ -210,11 +310,8 @@ def _expected_points():
     return {p.stem: graded_cells(p) for p in NOTEBOOKS}
 
 
-def test_every_course_notebook_is_graded():
-    points = _expected_points()
-    for name in ("02", "03", "04", "05", "06", "07", "08"):
-        stems = [s for s in points if s.startswith(name)]
-        assert stems and points[stems[0]], f"notebook {name} has no graded cells"
+def _feedback(graded, student, stem):
+    return (graded["out"] / "feedback" / student / f"{stem}.html").read_text()
 
 
 def test_complete_edition_scores_full_marks(graded):
@@ -225,6 +322,7 @@ def test_complete_edition_scores_full_marks(graded):
         for grade_id, points in cells.items():
             assert float(row[grade_id]) == points, (stem, grade_id, row[grade_id])
         assert float(row["score"]) == float(row["max_score"]) == sum(cells.values())
+        assert row["flags"] == "", (stem, row["flags"])
 
 
 def test_untouched_exercise_edition_scores_zero_everywhere(graded):
@@ -232,83 +330,141 @@ def test_untouched_exercise_edition_scores_zero_everywhere(graded):
     for stem, cells in _expected_points().items():
         row = rows[stem]
         assert row["status"] == "graded", row
-        for grade_id in cells:
-            assert float(row[grade_id]) == 0.0, (stem, grade_id, row[grade_id])
+        assert all(float(row[grade_id]) == 0.0 for grade_id in cells), (stem, row)
         assert float(row["score"]) == 0.0
 
 
-def test_planted_mistake_loses_exactly_its_cell(graded):
-    rows = _rows(graded, "planted")
-    stem07, check = _train_one_iter_check()
+def _only_lost(graded, student, lost):
+    rows = _rows(graded, student)
     for stem, cells in _expected_points().items():
+        if rows[stem]["status"] == "not handed in":
+            assert float(rows[stem]["score"]) == 0.0
+            continue
         for grade_id, points in cells.items():
-            lost = grade_id == check
-            assert float(rows[stem][grade_id]) == (0.0 if lost else points), (stem, grade_id)
-    cells07 = _expected_points()[stem07]
-    assert cells07[check] == 3
-    assert float(rows[stem07]["score"]) == sum(cells07.values()) - cells07[check]
+            expected = 0.0 if grade_id in lost else points
+            assert float(rows[stem][grade_id]) == expected, (student, stem, grade_id)
 
 
-def test_endless_loop_is_cut_and_loses_only_its_cell(graded):
-    notebook, grade_id = graded["endless"]
-    rows = _rows(graded, "endless")
-    for stem, cells in _expected_points().items():
-        for cell, points in cells.items():
-            lost = stem + ".ipynb" == notebook and cell == grade_id + "_check"
-            assert float(rows[stem][cell]) == (0.0 if lost else points), (stem, cell)
-    feedback = (
-        graded["out"] / "feedback" / "endless" / "tinynet" / notebook.replace(".ipynb", ".html")
-    )
-    assert "did not return" in feedback.read_text()
+def test_planted_mistakes_lose_exactly_their_cells(graded):
+    _only_lost(graded, "planted", {"02_relu_backward_check", "07_train_one_iter_check"})
+    page = _feedback(graded, "planted", "07_training_sgd")
+    assert "my_train_one_iter: FAIL" in page and "bias" in page
 
 
-def test_allocating_loop_at_top_level_is_interrupted(graded):
-    notebook, grade_id = graded["hog"]
-    row = _rows(graded, "hog")[notebook[:-6]]
-    cells = _expected_points()[notebook[:-6]]
-    assert float(row[grade_id + "_check"]) == 0.0
-    for cell, points in cells.items():
-        if cell != grade_id + "_check":
-            assert float(row[cell]) == points, cell
+def test_an_endless_exercise_loses_only_its_cell(graded):
+    _only_lost(graded, "endless", {"07_minibatches_check"})
+    assert "did not return" in _feedback(graded, "endless", "07_training_sgd")
 
 
-def test_broken_submission_scores_zero_without_stopping_the_others(graded):
+def test_a_warning_from_a_right_answer_costs_nothing(graded):
+    row = _rows(graded, "warned")["07_training_sgd"]
+    assert float(row["score"]) == float(row["max_score"]) == 8.0
+    assert row["flags"] == ""
+
+
+def test_the_cheater_scores_zero_and_is_flagged(graded):
+    row = _rows(graded, "cheater")["07_training_sgd"]
+    assert float(row["score"]) == 0.0, row
+    flags = row["flags"]
+    for expected in ("rebinds a checker", "patches tinynet", "touches the environment",
+                     "reaches into the interpreter", "reaches files outside its folder",
+                     "07_minibatches_check: graded cell missing",
+                     "07_sgd_step_check: graded cell appears 2 times"):
+        assert expected in flags, (expected, flags)
+    page = _feedback(graded, "cheater", "07_training_sgd")
+    assert "could not read the instructor" in page  # the source tree is not in the sandbox
+
+
+def test_the_package_s_own_answer_is_flagged(graded):
+    row = _rows(graded, "borrower")["07_training_sgd"]
+    assert "07_train_one_iter: uses tinynet's own train_one_iter" in row["flags"], row
+
+
+def test_the_vandal_changes_nothing_outside_its_own_output(graded):
+    out = graded["out"]
+    assert _tree_digest(graded["submissions"]) == graded["before"]
+    assert _tree_digest(ROOT / "tinynet") == graded["source_before"]
+    assert (out / "grades.csv").read_text() == graded["grades_text"]   # no late rewrite
+    assert not (out / "work" / "vandal" / "late.txt").exists()          # the daemon is gone
+    assert not (Path.home() / ".ipython" / "pwned").exists()
+    assert not (Path.home() / ".ipython" / "profile_default" / "startup" / "00-pwned.py").exists()
+    import sqlite3
+    with sqlite3.connect(out / "gradebook.db") as db:
+        tables = {name for (name,) in db.execute("select name from sqlite_master")}
+    assert "pwned" not in tables
+    site = out / "sandbox" / "site" / "tinynet" / "exercises" / "__init__.py"
+    assert "PWNED" not in site.read_text()
+    # what the vandal saw: each harm failed
+    page = _feedback(graded, "vandal", "02_fully_connected_and_relu")
+    for line in ("10 GiB: MemoryError", "package: PermissionError",
+                 "source tree: FileNotFoundError", "host home: FileNotFoundError"):
+        assert line in page, line
+    started = int(re.search(r"processes started: (\d+)", page).group(1))
+    assert started < 300
+    harms = re.findall(r"^(gradebook|overwrite|package|source tree|host home|10 GiB)"
+                       r"[^\n]*: (\w+)$", page, re.M)
+    assert len(harms) == 10, harms
+    assert all(outcome != "done" for _, outcome in harms), harms
+
+
+def test_feedback_escapes_student_output_and_stays_small(graded):
+    for path in (graded["out"] / "feedback").rglob("*.html"):
+        assert path.stat().st_size < 2_000_000, path
+    page = _feedback(graded, "vandal", "02_fully_connected_and_relu")
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;alert" in page
+
+
+def test_no_student_process_outlives_grading(graded):
+    leftovers = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid >= 61000:
+                    leftovers.append((entry.name, (entry / "cmdline").read_bytes()[:80]))
+            except OSError:
+                continue
+    assert not leftovers
+
+
+def test_the_others_are_graded_despite_the_vandal_and_the_broken(graded):
+    _only_lost(graded, "complete", set())
     rows = _rows(graded, "broken")
     assert all(float(row["score"]) == 0.0 for row in rows.values())
-    assert len(_rows(graded, "complete")) == len(NOTEBOOKS)
-    assert "broken:" in graded["stdout"] and "grades:" in graded["stdout"]
+    assert rows[NOTEBOOKS[1].stem]["status"].startswith("refused: not a notebook")
+    assert rows[NOTEBOOKS[0].stem]["status"] != "graded"
 
 
-def test_feedback_is_written_per_student(graded):
-    for student in ("complete", "untouched", "planted"):
-        folder = graded["out"] / "feedback" / student / "tinynet"
-        assert sorted(p.stem for p in folder.glob("*.html")) == [p.stem for p in NOTEBOOKS]
+def test_symlinks_are_refused_and_the_status_says_why(graded):
+    row = _rows(graded, "copycat")["07_training_sgd"]
+    assert row["status"].startswith("refused") and "link" in row["status"], row
+    assert float(row["score"]) == 0.0
+    mirror = _rows(graded, "mirror")
+    assert mirror and all("link" in row["status"] for row in mirror.values())
 
 
-def test_exercise_edition_holds_no_solution_and_no_output(graded):
-    release = graded["release"]
-    for path in NOTEBOOKS:
-        source = _load(path)
-        edition = _load(release / path.name)
-        text = "\n".join(_source(c) for c in edition["cells"])
-        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, path.name
-        for cell in edition["cells"]:
-            assert not cell.get("outputs"), (path.name, _source(cell)[:60])
-        stubs = [c for c in edition["cells"] if _nbgrader(c).get("solution")]
-        assert len(stubs) == len(solution_cells(source))
-        for cell in stubs:
-            assert "raise NotImplementedError()" in _source(cell), (path.name, _source(cell))
-        for cell in solution_cells(source):
-            for block in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION",
-                                    _source(cell), re.S):
-                lines = [line.strip() for line in block.splitlines() if line.strip()
-                         and not line.strip().startswith("#")]
-                body = "\n".join(lines)
-                flattened = "\n".join(line.strip() for line in text.splitlines() if line.strip())
-                assert len(lines) < 2 or body not in flattened, (path.name, body[:80])
+def test_grades_csv_has_a_row_per_student_and_notebook(graded):
+    students = {row["student"] for row in graded["rows"]}
+    assert students == {"complete", "untouched", "planted", "endless", "warned", "cheater",
+                        "borrower", "vandal", "copycat", "mirror", "broken"}
+    assert len(graded["rows"]) == len(students) * len(NOTEBOOKS)
 
 
-def test_checks_say_not_attempted_in_the_exercise_edition(graded):
-    feedback = graded["out"] / "feedback" / "untouched" / "tinynet"
-    html = (feedback / NOTEBOOKS[2].with_suffix(".html").name).read_text()
-    assert "not attempted yet" in html
+def test_the_secret_is_not_in_anything_handed_out(graded):
+    secret = (graded["work"] / "secret").read_bytes()
+    assert len(secret) >= 16
+    for folder in (graded["release"], ROOT / "tinynet", ROOT / "notebooks"):
+        for path in Path(folder).rglob("*"):
+            if path.is_file():
+                assert secret not in path.read_bytes(), path
+
+
+def test_a_second_run_keeps_every_finished_student(graded):
+    """Resuming: results already saved are not graded again; a removed one is."""
+    (graded["out"] / "results" / "planted.json").unlink()
+    done = subprocess.run(graded["command"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = re.findall(r"^(\S+): graded in an earlier run, kept", done.stdout, re.M)
+    assert "planted" not in kept and "complete" in kept and "vandal" in kept
+    assert re.search(r"^planted: graded, \d+ points", done.stdout, re.M), done.stdout
+    assert (graded["out"] / "grades.csv").read_text() == graded["grades_text"]

@@ -1,7 +1,10 @@
 """Grading the exercise edition: each student in a sandbox, scores decided outside it.
 
-The pieces, in the order ``tools/course.py grade`` uses them:
+:mod:`grading.autograde` runs a class through the pieces below, in this order
+(``tools/course.py grade`` is its command line):
 
+* :mod:`grading.course`: each notebook's graded cells, read from the source
+  notebooks, the course secret and each cell's case key;
 * :mod:`grading.intake`: snapshot the submissions (symlinks, non-regular files
   and oversize notebooks refused); the SUBMISSIONS folder is only read;
 * :mod:`grading.flags`: what an instructor should read by hand (a solution that

@@ -468,3 +468,35 @@ def test_a_second_run_keeps_every_finished_student(graded):
     assert "planted" not in kept and "complete" in kept and "vandal" in kept
     assert re.search(r"^planted: graded, \d+ points", done.stdout, re.M), done.stdout
     assert (graded["out"] / "grades.csv").read_text() == graded["grades_text"]
+
+
+def test_unsandboxed_switch_grades_without_bubblewrap(tmp_path):
+    """UNSANDBOXED=1 (--unsandboxed), for machines without bubblewrap: same scores."""
+    submissions = tmp_path / "submissions" / "ada"
+    submissions.mkdir(parents=True)
+    shutil.copyfile(NOTEBOOKS[0], submissions / NOTEBOOKS[0].name)
+    out = tmp_path / "grades"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "course.py"), "grade", str(submissions.parent),
+         "--out", str(out), "--secret", str(tmp_path / "secret"), "--jobs", "1",
+         "--unsandboxed"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(out / "grades.csv") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["notebook"] == NOTEBOOKS[0].stem)
+    points = sum(graded_cells(NOTEBOOKS[0]).values())
+    assert float(row["score"]) == float(row["max_score"]) == points
+
+
+def test_without_bubblewrap_grading_stops_and_says_how_to_install_it(tmp_path):
+    (tmp_path / "submissions" / "ada").mkdir(parents=True)
+    bin_dir = tmp_path / "bin"  # a PATH with python and nothing else
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "course.py"), "grade",
+         str(tmp_path / "submissions"), "--out", str(tmp_path / "grades"),
+         "--secret", str(tmp_path / "secret")],
+        capture_output=True, text=True, timeout=120, env={"PATH": str(bin_dir)})
+    assert done.returncode != 0
+    assert "apt-get install bubblewrap" in done.stderr and "UNSANDBOXED=1" in done.stderr
+    assert not (tmp_path / "grades" / "grades.csv").exists()

@@ -150,6 +150,8 @@ def grade_student(entry, course, settings, site, slot):
         log = settings.out / "logs" / f"{student}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         inside = "/grading" if settings.sandboxed else str(work)
+        # Sandboxed, these are bound read-only where the command looks for them;
+        # unsandboxed (the unsafe switch) the command uses the host paths.
         read_only = [(str(site), "/opt/tinynet"), (sys.prefix, sys.prefix)]
         env = {"PYTHONPATH": "/opt/tinynet" if settings.sandboxed else str(site),
                "MPLCONFIGDIR": f"{inside}/home/.mplconfig", **_kernel_env()}
@@ -163,7 +165,8 @@ def grade_student(entry, course, settings, site, slot):
         limits = sandbox.Limits(memory_bytes=settings.memory_bytes,
                                 wall_seconds=settings.budget)
         finished = sandbox.run([sys.executable, "-s", runner, f"{inside}/plan.json"],
-                               work=work, read_only=read_only, env=env, limits=limits,
+                               work=work, read_only=read_only if settings.sandboxed else (),
+                               env=env, limits=limits,
                                slot=slot, log=str(log), sandboxed=settings.sandboxed)
     result = StudentResult(student, "graded" if entry.notebooks else "no notebooks", 0.0)
     if entry.problem:

@@ -143,6 +143,12 @@ def grade_student(entry, course, settings, site, slot):
         (work / "home").mkdir()
         for name in entry.notebooks:
             shutil.copyfile(snapshot / name, work / "notebooks" / name)
+        # Figures are not graded and the feedback shows text only: the kernel
+        # skips drawing them (PNG rendering is much of a notebook's run time).
+        profile = work / "home" / ".ipython" / "profile_default"
+        profile.mkdir(parents=True)
+        (profile / "ipython_kernel_config.py").write_text(
+            "c.InlineBackend.figure_formats = set()\n")
         if settings.cache is not None and (settings.cache / "matplotlib").is_dir():
             shutil.copytree(settings.cache / "matplotlib", work / "home" / ".mplconfig")
         plan = student_plan(student, entry.notebooks, course, settings.secret, settings)

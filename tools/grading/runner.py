@@ -152,14 +152,19 @@ def run_notebook(entry, plan, root, kernel):
     used = kernel.attach(client)
     client.owns_km = False  # the kernel outlives this notebook: Kernel shuts it down
     done = set()
+    # nbclient stores each executed cell at its index: the runner's own code runs
+    # in a slot after the notebook's last cell, never in place of one of them
+    scratch = len(notebook.cells)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(""))
+
+    def run_own(code):
+        client.execute_cell(nbformat.v4.new_code_cell(code), scratch)
+
     try:
         with client.setup_kernel(cleanup_kc=False):
             kernel.keep(client)
-            if used:
-                client.execute_cell(nbformat.v4.new_code_cell(RESET), 0)
-            else:
-                client.execute_cell(nbformat.v4.new_code_cell(NO_PANELS), 0)
-            for index, cell in enumerate(notebook.cells):
+            run_own(RESET if used else NO_PANELS)
+            for index, cell in enumerate(notebook.cells[:scratch]):
                 if cell.cell_type != "code":
                     continue
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -178,9 +183,8 @@ def run_notebook(entry, plan, root, kernel):
                     code = RECORD_CALL.format(
                         checker=target["checker"], function=target["function"],
                         key=target["key"], path=os.path.join(records, grade_id + ".json"))
-                    probe = nbformat.v4.new_code_cell(code)
                     try:
-                        client.execute_cell(probe, index)
+                        run_own(code)
                     except DeadKernelError:
                         status = "the kernel died"
                         break

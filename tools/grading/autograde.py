@@ -158,7 +158,9 @@ def grade_student(entry, course, settings, site, slot):
         inside = "/grading" if settings.sandboxed else str(work)
         # Sandboxed, these are bound read-only where the command looks for them;
         # unsandboxed (the unsafe switch) the command uses the host paths.
-        read_only = [(str(site), "/opt/tinynet"), (sys.prefix, sys.prefix)]
+        # The environment goes to /opt/venv: its own folder may be under /tmp, which
+        # is a fresh tmpfs inside the sandbox.
+        read_only = [(str(site), "/opt/tinynet"), (sys.prefix, "/opt/venv")]
         env = {"PYTHONPATH": "/opt/tinynet" if settings.sandboxed else str(site),
                "MPLCONFIGDIR": f"{inside}/home/.mplconfig", **_kernel_env()}
         if settings.cache is not None:
@@ -170,7 +172,8 @@ def grade_student(entry, course, settings, site, slot):
                   else str(site / "grading_runner.py"))
         limits = sandbox.Limits(memory_bytes=settings.memory_bytes,
                                 wall_seconds=settings.budget)
-        finished = sandbox.run([sys.executable, "-s", runner, f"{inside}/plan.json"],
+        python = "/opt/venv/bin/python" if settings.sandboxed else sys.executable
+        finished = sandbox.run([python, "-s", runner, f"{inside}/plan.json"],
                                work=work, read_only=read_only if settings.sandboxed else (),
                                env=env, limits=limits,
                                slot=slot, log=str(log), sandboxed=settings.sandboxed)

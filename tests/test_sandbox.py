@@ -62,8 +62,14 @@ if os.fork() == 0:
 """
 
 
+# Slots (uids) of their own: the grading tests may run sandboxes at the same time
+# (pytest-xdist), as slots 0 and 1, and these tests look for leftover processes by uid.
+SLOT = 20
+
+
 def run_python(work, code, **options):
     """Run ``code`` (after PRELUDE) with the base Python in ``work``; return (Finished, report)."""
+    options.setdefault("slot", SLOT)
     work.mkdir(exist_ok=True)
     finished = sandbox.run(["python3", "-c", PRELUDE + textwrap.dedent(code)], work=work,
                            **options)
@@ -87,7 +93,7 @@ def live_processes_of(uid):
     return found
 
 
-def assert_nothing_left(work, slot=0):
+def assert_nothing_left(work, slot=SLOT):
     """No process of the slot's uid runs now, and the daemon never writes its marker."""
     if IS_ROOT:
         uid = sandbox.SLOT_UID_BASE + slot
@@ -261,17 +267,17 @@ def test_fork_loop_stops_at_the_process_limit(tmp_path):
     """, limits=sandbox.Limits(processes=32, wall_seconds=20))
     assert finished.returncode == 0 and not finished.timed_out
     assert seen["error"] == "BlockingIOError" and 0 < seen["forked"] < 32, seen
-    assert live_processes_of(sandbox.SLOT_UID_BASE) == []
+    assert live_processes_of(sandbox.SLOT_UID_BASE + SLOT) == []
 
 
 @needs_bwrap
 def test_wall_clock_stops_an_endless_command(tmp_path):
-    finished = sandbox.run(["sleep", "1000"], work=tmp_path,
+    finished = sandbox.run(["sleep", "1000"], work=tmp_path, slot=SLOT,
                            limits=sandbox.Limits(wall_seconds=1))
     assert finished.timed_out and finished.returncode is None
     assert 1 <= finished.seconds < 5
     if IS_ROOT:
-        assert live_processes_of(sandbox.SLOT_UID_BASE) == []
+        assert live_processes_of(sandbox.SLOT_UID_BASE + SLOT) == []
 
 
 @needs_bwrap
@@ -294,7 +300,7 @@ def test_interrupted_caller_leaves_nothing(tmp_path):
         import sys
         sys.path.insert(0, {str(ROOT / "tools")!r})
         from grading import sandbox
-        sandbox.run(["python3", "-c", {program!r}], work={str(work)!r})
+        sandbox.run(["python3", "-c", {program!r}], work={str(work)!r}, slot={SLOT})
     """)])
     deadline = time.monotonic() + 10
     while not (work / "started").exists() and time.monotonic() < deadline:
@@ -316,12 +322,12 @@ def test_parallel_slots_run_as_different_uids(tmp_path):
             report({"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups()})
         """, slot=slot)
 
-    threads = [threading.Thread(target=grade, args=(slot,)) for slot in (0, 1)]
+    threads = [threading.Thread(target=grade, args=(slot,)) for slot in (SLOT, SLOT + 1)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    for slot in (0, 1):
+    for slot in (SLOT, SLOT + 1):
         uid = sandbox.SLOT_UID_BASE + slot
         finished, ids = seen[slot]
         assert finished.returncode == 0

@@ -19,10 +19,11 @@ PRESENT_CONFIG   := notebooks/instructor
 # waiting for each other). One thread keeps the sliders fast.
 lab lab-exercises present test check unit nbval browser notebooks exercises grade: export OPENBLAS_NUM_THREADS = 1
 
-# The tests read the multi-seed studies of notebooks 08-13 from the cache that
-# grading fills (tinynet/cache.py: keyed by the package's files, so an edit
-# recomputes); the first run stores them. Tests spread over the cores: nbval
-# and the grading test keep a module on one worker (--dist loadscope).
+# The notebooks under nbval read the multi-seed studies of notebooks 08-13 from
+# the cache that grading fills (tinynet/cache.py: keyed by the package's files,
+# so an edit recomputes); the first run stores them. The unit tests always
+# compute (tests/conftest.py). Tests spread over the cores: nbval and the
+# grading test keep a module on one worker (--dist loadscope).
 test check unit nbval: export TINYNET_CACHE_DIR = $(CURDIR)/build/study-cache
 XDIST := -n auto --dist loadscope
 

@@ -25,3 +25,12 @@ def distinct(rng):
         return ((rng.permutation(size) - size / 2 + 0.25) * spacing).reshape(shape)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _studies_computed(monkeypatch):
+    """Unit tests compute every study. `make test` sets TINYNET_CACHE_DIR for the
+    notebooks; a stored result here would hide what a test spies on, and would make a
+    second run differ from the first (tests/test_cache.py switches the cache on itself)."""
+    monkeypatch.delenv("TINYNET_CACHE_DIR", raising=False)
+    monkeypatch.delenv("TINYNET_CACHE_READONLY", raising=False)

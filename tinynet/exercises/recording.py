@@ -45,6 +45,7 @@ from . import (
     _copy,
     _Mistake,
     _run_student,
+    _state,
 )
 
 __all__ = ["record", "replay", "find_checker", "KEY_WORDS", "MAX_RECORD_BYTES"]
@@ -87,7 +88,6 @@ def find_checker(name):
 @contextlib.contextmanager
 def _case_key(key):
     """Draw the checkers' hidden cases from ``key`` (see :func:`tinynet.exercises.case_rng`)."""
-    from . import _state
     key = [int(word) for word in key]
     if len(key) != KEY_WORDS or not all(0 <= word < 2**32 for word in key):
         raise ValueError(f"a case key is {KEY_WORDS} numbers in [0, 2**32); got {key!r}")
@@ -100,7 +100,6 @@ def _case_key(key):
 
 @contextlib.contextmanager
 def _session(session):
-    from . import _state
     previous, _state.session = _state.session, session
     try:
         yield session

@@ -95,15 +95,21 @@ def student_plan(student, notebooks, course, secret, settings):
             "max_output_chars": MAX_OUTPUT_CHARS}
 
 
-def _read_untrusted_json(path, limit):
-    """JSON the sandbox wrote, or None: never more than ``limit`` bytes, never a link."""
+def _read_untrusted(path, limit):
+    """The bytes of a file the sandbox wrote, at most ``limit + 1`` of them (so that the
+    caller sees it is too long); None when it is missing or a link."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return None
     with os.fdopen(descriptor, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
+        return handle.read(limit + 1)
+
+
+def _read_untrusted_json(path, limit):
+    """JSON the sandbox wrote, or None: never more than ``limit`` bytes, never a link."""
+    data = _read_untrusted(path, limit)
+    if data is None or len(data) > limit:
         return None
     try:
         return json.loads(data)
@@ -111,7 +117,7 @@ def _read_untrusted_json(path, limit):
         return None
 
 
-def _outputs(path, stem):
+def _outputs(path):
     """The feedback's cells from the runner's outputs file (untrusted), and its status."""
     data = _read_untrusted_json(path, MAX_OUTPUTS_BYTES)
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
@@ -182,22 +188,17 @@ def grade_student(entry, course, settings, site, slot):
         result.status = f"refused: {entry.problem}"
     elif finished is not None and finished.timed_out:
         result.status = f"stopped after {settings.budget:g} s (time budget)"
-    by_stem = {notebook.stem: notebook for notebook in course}
     for notebook in course:
         name = notebook.stem + ".ipynb"
-        if entry.problem:
-            problem = entry.problem
-            nb_result = NotebookResult(notebook.stem, problem if problem.startswith("refused")
-                                       else f"refused: {problem}")
-        elif name in entry.refused:
-            reason = entry.refused[name]
+        reason = entry.problem or entry.refused.get(name)
+        if reason:
             nb_result = NotebookResult(notebook.stem, reason if reason.startswith("refused")
                                        else f"refused: {reason}")
         elif name not in entry.notebooks:
             nb_result = NotebookResult(notebook.stem, "not handed in")
         else:
-            nb_result = _grade_notebook(work, snapshot / name, by_stem[notebook.stem],
-                                        student, settings, finished)
+            nb_result = _grade_notebook(work, snapshot / name, notebook, student, settings,
+                                        finished)
         for cell in notebook.graded:
             nb_result.cells.setdefault(cell.grade_id, CellResult(
                 cell.grade_id, 0.0, cell.points, nb_result.status))
@@ -207,7 +208,7 @@ def grade_student(entry, course, settings, site, slot):
 
 
 def _grade_notebook(work, snapshot_path, notebook, student, settings, finished):
-    status, outputs = _outputs(work / "outputs" / f"{notebook.stem}.json", notebook.stem)
+    status, outputs = _outputs(work / "outputs" / f"{notebook.stem}.json")
     if status is None:
         status = ("stopped: the time budget ran out before this notebook"
                   if finished is not None and finished.timed_out else "not run")
@@ -215,14 +216,8 @@ def _grade_notebook(work, snapshot_path, notebook, student, settings, finished):
         status = "graded"
     result = NotebookResult(notebook.stem, status, outputs=outputs)
     for cell in notebook.graded:
-        data = None
-        path = work / "records" / notebook.stem / f"{cell.grade_id}.json"
-        try:
-            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(descriptor, "rb") as handle:
-                data = handle.read(MAX_RECORD_BYTES + 1)
-        except OSError:
-            pass
+        data = _read_untrusted(work / "records" / notebook.stem / f"{cell.grade_id}.json",
+                               MAX_RECORD_BYTES)  # replay refuses a longer one
         if data is None:
             passed, verdict = False, f"{cell.function}: not graded: no record ({status})"
         else:
@@ -235,8 +230,7 @@ def _grade_notebook(work, snapshot_path, notebook, student, settings, finished):
                                                  cell.points, verdict)
     try:
         student_nb = json.loads(snapshot_path.read_bytes())
-        source_nb = json.loads(notebook.path.read_bytes())
-        result.flags = flagging.notebook_flags(student_nb, source_nb)
+        result.flags = flagging.notebook_flags(student_nb, notebook.source)
     except (ValueError, RecursionError):
         pass
     return result
@@ -275,7 +269,7 @@ def fill_cache(settings, course, site, digest):
                 "cell_timeout": settings.cell_timeout, "max_output_chars": 1000}
         (work / "plan.json").write_text(json.dumps(plan))
         env = dict(os.environ, PYTHONPATH=str(site), TINYNET_CACHE_DIR=str(cache),
-                   **{k: v for k, v in _kernel_env().items()})
+                   **_kernel_env())
         env.pop("TINYNET_CACHE_READONLY", None)
         log = open(settings.out / "logs" / f"cache-fill-{k}.log", "w")
         processes.append((subprocess.Popen(

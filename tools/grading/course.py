@@ -7,6 +7,7 @@ student's copy of the cell says.
 """
 
 import ast
+import functools
 import hashlib
 import hmac
 import json
@@ -30,6 +31,11 @@ class Notebook:
     stem: str         # "07_training_sgd"
     path: Path        # the instructor's source notebook
     graded: list = field(default_factory=list)
+
+    @functools.cached_property
+    def source(self):
+        """The source notebook as JSON data, read once."""
+        return json.loads(self.path.read_text())
 
     @property
     def points(self):
@@ -57,9 +63,8 @@ def load_course(notebooks_dir):
     """The course's notebooks (``NN_*.ipynb``), in order, with their graded cells."""
     course = []
     for path in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
         notebook = Notebook(path.stem, path)
-        for cell in cells:
+        for cell in notebook.source["cells"]:
             meta = _nbgrader(cell)
             if meta.get("grade"):
                 checker, function = checker_call("".join(cell["source"]))
